@@ -1,0 +1,219 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { SessionManager } from '../core/manager.js';
+import type { CookieOptions, SessionOptions } from '../core/options.js';
+import type { Session } from '../core/session.js';
+import { createSessionManager } from '../index.js';
+import { holdResponseUntilCommitted, nodeRequestInfo } from './node.js';
+
+/**
+ * Augment this interface to type your session data, as with express-session:
+ * `declare module 'unisession/express' { interface SessionData { views: number } }`
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: an interface users augment.
+export interface SessionData {}
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** The express-session-compatible session; absent on ignored URLs and after `destroy()`. */
+      session: ExpressSession & Partial<SessionData>;
+      sessionID: string;
+      /** unisession's native, async session API for the same session. */
+      sessionHandle: Session;
+    }
+  }
+}
+
+export interface ExpressSessionOptions extends Omit<SessionOptions, 'app' | 'cookie'> {
+  /** The app code (namespace of private attributes). @default 'app' */
+  app?: string;
+  /** express-session's cookie name option. @default 'unisession' */
+  name?: string;
+  /** Cookie options; `maxAge` (ms) as in express-session makes the cookie persistent and sets maxInactive. */
+  cookie?: CookieOptions & { maxAge?: number };
+  /** express-session's `proxy`: trust X-Forwarded-Proto. @default Express's own `trust proxy` setting */
+  proxy?: boolean;
+  /** Accepted for compatibility and ignored: unisession only ever writes what changed. */
+  resave?: boolean;
+  /** Accepted for compatibility: the cookie slides with each (throttled) touch already. */
+  rolling?: boolean;
+}
+
+type Callback = (error?: unknown) => void;
+
+/** The cookie as express-session exposes it on `req.session.cookie`. */
+export class SessionCookie {
+  originalMaxAge: number | null;
+  expires: Date | null;
+  constructor(
+    maxAge: number | null,
+    readonly path: string,
+    readonly httpOnly: boolean,
+    readonly domain: string | undefined,
+    readonly sameSite: string,
+    readonly secure: boolean | 'auto',
+  ) {
+    this.originalMaxAge = maxAge;
+    this.expires = maxAge === null ? null : new Date(Date.now() + maxAge);
+  }
+  /** Remaining lifetime in ms; setting it is the "remember me" switch. */
+  get maxAge(): number | null {
+    return this.expires === null ? null : this.expires.getTime() - Date.now();
+  }
+  set maxAge(ms: number | null) {
+    this.originalMaxAge = ms;
+    this.expires = ms === null ? null : new Date(Date.now() + ms);
+  }
+}
+
+/**
+ * `req.session`: attributes are its own enumerable properties; the methods are express-session's.
+ * Each method maps onto the native handle; changes are committed once, before the headers.
+ */
+export class ExpressSession {
+  declare readonly id: string;
+  declare cookie: SessionCookie;
+  declare private readonly handle: Session;
+  declare private readonly req: Request;
+
+  constructor(handle: Session, req: Request, cookie: SessionCookie) {
+    const hidden = (value: unknown) => ({ value, enumerable: false, writable: true, configurable: true });
+    Object.defineProperties(this, {
+      handle: hidden(handle),
+      req: hidden(req),
+      id: { get: () => handle.id, enumerable: false },
+      cookie: hidden(cookie),
+    });
+    for (const name of handle.loadedNames()) {
+      const value = handle.peek(name);
+      if (value !== undefined) (this as Record<string, unknown>)[name] = value;
+    }
+  }
+
+  /** express-session semantics: a new id and an empty session (use `sessionHandle.regenerate()` to keep data). */
+  regenerate(callback: Callback): this {
+    settle(this.handle.regenerate({ keepAttributes: false }), callback, () =>
+      install(this.req, this.handle, this.cookie),
+    );
+    return this;
+  }
+
+  destroy(callback?: Callback): this {
+    settle(this.handle.invalidate(), callback, () => {
+      delete (this.req as Partial<Request>).session;
+    });
+    return this;
+  }
+
+  save(callback?: Callback): this {
+    settle(this.handle.commit(), callback);
+    return this;
+  }
+
+  reload(callback: Callback): this {
+    settle(this.handle.reload(), callback, () => install(this.req, this.handle, this.cookie));
+    return this;
+  }
+
+  touch(): this {
+    this.handle.touch();
+    return this;
+  }
+
+  resetMaxAge(): this {
+    this.cookie.maxAge = this.cookie.originalMaxAge;
+    return this;
+  }
+}
+
+function settle(work: Promise<void>, callback: Callback | undefined, then?: () => void): void {
+  work.then(
+    () => {
+      then?.();
+      callback?.();
+    },
+    (error: unknown) => callback?.(error),
+  );
+}
+
+function install(req: Request, handle: Session, cookie: SessionCookie): void {
+  req.session = new ExpressSession(handle, req, cookie) as ExpressSession & Partial<SessionData>;
+  req.sessionID = handle.id!;
+}
+
+/** Copies `req.session`'s properties into the handle just before it commits. */
+function syncFromRequest(req: Request, handle: Session, initialMaxAge: number | null): void {
+  const session = req.session as (ExpressSession & Record<string, unknown>) | undefined;
+  if (!(session instanceof ExpressSession) || (session as unknown as { handle: Session }).handle !== handle)
+    return;
+  const present = new Set(Object.keys(session));
+  for (const name of present) {
+    const value = session[name];
+    if (value === undefined) handle.removeSync(name);
+    // Same reference as loaded: in-place changes are caught by the handle's re-encode.
+    else if (value !== handle.peek(name)) handle.setSync(name, value);
+  }
+  for (const name of handle.loadedNames()) if (!present.has(name)) handle.removeSync(name);
+  if (session.cookie.originalMaxAge !== initialMaxAge && session.cookie.originalMaxAge !== null) {
+    handle.setMaxInactiveSync(session.cookie.originalMaxAge);
+  }
+}
+
+/**
+ * An express-session drop-in: `app.use(session({ secret }))`, then `req.session.views = 1`.
+ * The session is loaded before your handler runs (one store round trip when the client has
+ * a session cookie, none otherwise) and committed before the response headers leave.
+ */
+export function session(
+  options: ExpressSessionOptions | SessionManager = {},
+): RequestHandler & { manager: SessionManager } {
+  const manager =
+    options instanceof SessionManager ? options : createSessionManager(toSessionOptions(options));
+  const useExpressTrust =
+    !(options instanceof SessionManager) && options.trustProxy === undefined && options.proxy === undefined;
+  const maxAge = options instanceof SessionManager ? null : (options.cookie?.maxAge ?? null);
+  const { cookie } = manager.options;
+
+  const middleware = (req: Request, res: Response, next: NextFunction) => {
+    if (manager.isIgnored(req.originalUrl ?? req.url)) return next();
+    const info = nodeRequestInfo(req);
+    // Without options of our own, follow Express's `trust proxy` setting, as express-session does.
+    const handle = manager.open(
+      useExpressTrust ? { ...info, encrypted: req.secure, remoteAddress: req.ip } : info,
+    );
+    req.sessionHandle = handle;
+    holdResponseUntilCommitted(res, handle);
+    handle.onBeforeCommit(() => syncFromRequest(req, handle, maxAge));
+    handle.load().then(() => {
+      const sessionCookie = new SessionCookie(
+        maxAge,
+        cookie.path,
+        cookie.httpOnly,
+        cookie.domain,
+        cookie.sameSite,
+        cookie.secure,
+      );
+      install(req, handle, sessionCookie);
+      next();
+    }, next);
+  };
+  return Object.assign(middleware, { manager });
+}
+
+function toSessionOptions(options: ExpressSessionOptions): SessionOptions {
+  const { name, cookie, proxy, resave: _resave, rolling: _rolling, app, ...rest } = options;
+  const { maxAge, ...cookieOptions } = cookie ?? {};
+  return {
+    ...rest,
+    app: app ?? 'app',
+    maxInactive: rest.maxInactive ?? maxAge,
+    trustProxy: rest.trustProxy ?? proxy,
+    cookie: {
+      ...cookieOptions,
+      name: name ?? cookieOptions.name,
+      persistent: cookieOptions.persistent ?? maxAge !== undefined,
+    },
+  };
+}
+
+export default session;

@@ -1,0 +1,22 @@
+import type { Codec } from '../codec/types.js';
+import type { SessionEmitter } from './events.js';
+import type { ResolvedOptions } from './options.js';
+import type { IdSigner } from './signing.js';
+import type { AttributeKey, Store } from './store.js';
+
+/** What the manager shares with every request-scoped handle. Built once per manager. */
+export interface SessionContext {
+  options: ResolvedOptions;
+  store: Store;
+  codec: Codec;
+  events: SessionEmitter;
+  signer: IdSigner;
+  trusted: (address: string | undefined) => boolean;
+  /** This node's host name, recorded on the sessions it creates. */
+  host: string;
+  preloadKeys: AttributeKey[] | 'all';
+  /** The stored key of an attribute name: shared, or in this app's namespace. */
+  keyOf(name: string): AttributeKey;
+  /** Whether a stored key is readable by this app (shared, or its own namespace). */
+  isVisible(key: AttributeKey): boolean;
+}

@@ -1,0 +1,54 @@
+/**
+ * Every error unisession throws is a `UnisessionError` with a stable code from this
+ * registry. The README's "Error codes" table lists the same codes (a test checks it).
+ */
+export const ERROR_CODES = {
+  UNISESSION_STORE_UNAVAILABLE: { status: 503, message: 'The session store is unavailable' },
+  UNISESSION_DRIVER_MISSING: { status: 500, message: 'A database driver package is not installed' },
+  UNISESSION_SESSION_EXISTS: { status: 500, message: 'A session with this id already exists' },
+  UNISESSION_VALUE_TOO_LARGE: { status: 413, message: 'An attribute value is larger than maxValueBytes' },
+  UNISESSION_INVALID_NAME: {
+    status: 400,
+    message: 'An attribute name is empty, too long or has control characters',
+  },
+  UNISESSION_ENCODE_FAILED: { status: 500, message: 'An attribute value cannot be encoded' },
+  UNISESSION_DECODE_FAILED: { status: 500, message: 'A stored attribute value cannot be decoded' },
+  UNISESSION_INVALID_OPTION: { status: 500, message: 'An option is invalid' },
+  UNISESSION_UNSUPPORTED: { status: 501, message: 'The store does not support this operation' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class UnisessionError extends Error {
+  readonly code: ErrorCode;
+  /** The HTTP status an adapter answers with when this error ends a request. */
+  readonly status: number;
+
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+    const base = ERROR_CODES[code].message;
+    super(detail ? `${base}: ${detail}` : base, options);
+    this.name = 'UnisessionError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+  }
+}
+
+export function isUnisessionError(error: unknown, code?: ErrorCode): error is UnisessionError {
+  return error instanceof UnisessionError && (code === undefined || error.code === code);
+}
+
+/** Wraps a driver's failure (connection refused, timeout...) so callers see one code. */
+export function storeUnavailable(storeName: string, cause: unknown): UnisessionError {
+  if (cause instanceof UnisessionError) return cause;
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new UnisessionError('UNISESSION_STORE_UNAVAILABLE', `${storeName}: ${reason}`, { cause });
+}
+
+/** The one error for a missing optional peer dependency. */
+export function driverMissing(packageName: string, storeName: string, cause: unknown): UnisessionError {
+  return new UnisessionError(
+    'UNISESSION_DRIVER_MISSING',
+    `the ${storeName} store needs the "${packageName}" package: npm install ${packageName}`,
+    { cause },
+  );
+}

@@ -1,0 +1,41 @@
+import { defaultCodec } from './codec/json.js';
+import { SessionManager } from './core/manager.js';
+import type { SessionOptions } from './core/options.js';
+import { sqliteStore } from './stores/sqlite.js';
+
+/**
+ * Creates the session engine for one app. With no `store`, sessions live in the embedded
+ * SQLite file `./unisession.sqlite`, shared by every process on the host.
+ *
+ * @example
+ * const sessions = createSessionManager({ app: 'shop', secret: process.env.SESSION_SECRET });
+ * sessions.on('destroyed', ({ meta, reason }) => console.log(meta.id, reason));
+ */
+export function createSessionManager(options: SessionOptions): SessionManager {
+  return new SessionManager({
+    ...options,
+    store: options.store ?? sqliteStore(),
+    codec: options.codec ?? defaultCodec,
+  });
+}
+
+export { jsonCodec } from './codec/json.js';
+export type { Codec, CodecPlugin } from './codec/types.js';
+export { ERROR_CODES, type ErrorCode, isUnisessionError, UnisessionError } from './core/errors.js';
+export type { SessionEventName, SessionEvents } from './core/events.js';
+export { SessionManager } from './core/manager.js';
+export type { CookieOptions, SessionOptions } from './core/options.js';
+export type { RequestInfo, TrustProxy } from './core/request.js';
+export { Session } from './core/session.js';
+export type {
+  AttributeKey,
+  ListFilter,
+  ListPage,
+  LoadedSession,
+  MetaPatch,
+  SessionChange,
+  SessionMeta,
+  Store,
+  StoreFlags,
+} from './core/store.js';
+export { attributeKey, splitAttributeKey } from './core/store.js';
