@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite: starts the real servers the store tests need (see services.sh),
+# then runs every test file with node's test runner.
+# Pass file paths to run only those: `npm test -- test/codec.test.ts`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/services.sh start >/dev/null
+# shellcheck disable=SC1091
+source .services/env
+
+files=("$@")
+if [ ${#files[@]} -eq 0 ]; then
+  mapfile -t files < <(find test -name '*.test.ts' | sort)
+fi
+exec node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" "${files[@]}"
