@@ -28,7 +28,7 @@ export class SessionManager {
   readonly codec: Codec;
   private readonly events = new SessionEmitter();
   private readonly context: SessionContext;
-  private readonly sweeper: Sweeper | undefined;
+  private readonly sweeper: Sweeper;
 
   constructor(options: SessionOptions & { store: Store; codec: Codec }) {
     this.options = resolveOptions(options);
@@ -48,15 +48,16 @@ export class SessionManager {
       keyOf,
       isVisible: (key) => key.startsWith(':') || key.startsWith(`${app}:`),
     };
-    if (this.options.sweeper !== false) {
-      this.sweeper = new Sweeper(
-        this.store,
-        this.events,
-        this.options.sweeper,
-        `${hostname()}/${process.pid}/${randomUUID()}`,
-      );
-      this.sweeper.start();
-    }
+    const sweeping = this.options.sweeper;
+    const settings = sweeping === false ? { interval: 60_000, batchSize: 500 } : sweeping;
+    this.sweeper = new Sweeper(
+      this.store,
+      this.events,
+      settings,
+      `${hostname()}/${process.pid}/${randomUUID()}`,
+    );
+    // `sweeper: false` only stops the timer on this node; `sweep()` still works on demand.
+    if (sweeping !== false) this.sweeper.start();
   }
 
   /** The session handle for one request. Touches nothing until used. */
@@ -107,12 +108,12 @@ export class SessionManager {
 
   /** Runs the expired-session sweeper now; resolves to the number of sessions it expired. */
   sweep(now = Date.now()): Promise<number> {
-    return this.sweeper?.runOnce(now) ?? Promise.resolve(0);
+    return this.sweeper.runOnce(now);
   }
 
   /** Stops the sweeper and closes the store. */
   async close(): Promise<void> {
-    this.sweeper?.stop();
+    this.sweeper.stop();
     await this.store.close();
   }
 
