@@ -275,7 +275,7 @@ describe('node:http adapter', () => {
       ['attributeRemoved', 'a', null, '2'],
       ['destroyed', 'invalidated', null, null],
     ]);
-    assert.equal((events.at(-1)?.[1] as SessionEvents['destroyed']).meta.id, id.meta.id);
+    assert.equal((events.at(-1)![1] as SessionEvents['destroyed']).meta.id, id.meta.id);
     assert.equal(client.cookie, '', 'logout clears the cookie');
   });
 
