@@ -178,6 +178,8 @@ ensure_packages() {
   { command -v psql >/dev/null 2>&1 && command -v pg_isready >/dev/null 2>&1; } || missing+=(postgresql-client)
   { command -v java >/dev/null 2>&1 && command -v javac >/dev/null 2>&1; } || missing+=(openjdk-17-jdk-headless)
   command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  # Not a server, but the browser the end-to-end tests drive (playwright-core never downloads one).
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   if [[ $EUID -eq 0 ]]; then
     # runuser/setsid/flock (util-linux) and timeout (coreutils) are essential on Debian.
     id postgres >/dev/null 2>&1 || missing+=(postgresql)
