@@ -198,6 +198,28 @@ describe('mongodb store specifics', () => {
     assert.equal(await raw(meta.id), null);
   });
 
+  it('racing sweepers on separate clients sweep every expired session, each exactly once', async () => {
+    const sweepers = Array.from({ length: 4 }, () => mongodbStore({ url, database, group }));
+    const expired = Array.from({ length: 40 }, () => sampleMeta({ expiresAt: Date.now() - 10 }));
+    await Promise.all(expired.map((meta) => store.create(meta, new Map([[':a', '1']]))));
+    const now = Date.now();
+    const reported: string[] = [];
+    // The manager's loop: a batch shorter than the limit means "nothing left", so it stops.
+    const loop = async (sweeper: Store) => {
+      for (;;) {
+        const batch = await sweeper.sweep!(now, 5);
+        reported.push(...batch.map((meta) => meta.id));
+        if (batch.length < 5) return;
+      }
+    };
+    await Promise.all(sweepers.map(loop));
+    await Promise.all(sweepers.map((sweeper) => sweeper.close()));
+    const ours = reported.filter((id) => expired.some((meta) => meta.id === id));
+    assert.equal(ours.length, 40, 'every expired session was swept');
+    assert.equal(new Set(ours).size, 40, 'and reported once');
+    for (const meta of expired) assert.equal(await raw(meta.id), null);
+  });
+
   it('rejects bad options with a clear error', () => {
     const bad = (options: Parameters<typeof mongodbStore>[0], message: RegExp) =>
       assert.throws(() => mongodbStore(options), { code: 'UNISESSION_INVALID_OPTION', message });

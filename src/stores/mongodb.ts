@@ -10,7 +10,7 @@ import type {
   WriteConcernSettings,
 } from 'mongodb';
 import { storeUnavailable, UnisessionError } from '../core/errors.js';
-import type { Store } from '../core/store.js';
+import type { SessionMeta, Store } from '../core/store.js';
 import {
   deltaUpdate,
   isAlive,
@@ -249,16 +249,24 @@ export function mongodbStore(options: MongodbStoreOptions = {}): Store {
     sweep: (now, limit) =>
       run(async ({ sessions }) => {
         const expired = { 'meta.expiresAt': { $lte: now } };
-        const candidates = await sessions
-          .find(expired, { projection: { _id: 1 } })
-          .limit(limit)
-          .toArray();
-        // Each delete re-checks expiry (a touch may have revived the session since the find)
-        // and returns the document only to the sweeper that removed it.
-        const deleted = await Promise.all(
-          candidates.map((doc) => sessions.findOneAndDelete({ _id: doc._id, ...expired }, metaOnly)),
-        );
-        return deleted.filter((doc) => doc !== null).map(toMeta);
+        const swept: SessionMeta[] = [];
+        // A racing sweeper may delete some of our candidates first: look again until this call
+        // has `limit` sessions or none is left, so that a short batch means "nothing more".
+        while (swept.length < limit) {
+          const want = limit - swept.length;
+          const candidates = await sessions
+            .find(expired, { projection: { _id: 1 } })
+            .limit(want)
+            .toArray();
+          // Each delete re-checks expiry (a touch may have revived the session since the find)
+          // and returns the document only to the sweeper that removed it.
+          const deleted = await Promise.all(
+            candidates.map((doc) => sessions.findOneAndDelete({ _id: doc._id, ...expired }, metaOnly)),
+          );
+          for (const doc of deleted) if (doc) swept.push(toMeta(doc));
+          if (candidates.length < want) break;
+        }
+        return swept;
       }),
 
     acquireLease: (name, holder, ttlMs, now) =>
