@@ -21,7 +21,7 @@ import { session } from '../src/adapters/express.js';
 import { mongodbStore } from '../src/stores/mongodb.js';
 import { Client } from './helpers/client.js';
 import { close, listen } from './helpers/server.js';
-import { uniqueGroup } from './store-conformance.js';
+import { sampleMeta, uniqueGroup } from './store-conformance.js';
 
 declare module '../src/adapters/express.js' {
   interface SessionData {
@@ -158,6 +158,16 @@ describe('mongodb store: the server stops and restarts under an Express app', ()
     assert.equal(ann.cookie, annCookie, 'a failed request does not replace the cookie');
     assert.ok(Math.max(...outage) < selectionTimeoutMs + 1500, `outage answers took ${outage.join(', ')} ms`);
 
+    // A store made while the server is down fails the same way, and sets itself up later.
+    const late = mongodbStore({
+      url: `mongodb://127.0.0.1:${port}`,
+      group: uniqueGroup(),
+      clientOptions: { serverSelectionTimeoutMS: selectionTimeoutMs },
+    });
+    t.after(() => late.close());
+    const meta = sampleMeta();
+    await assert.rejects(late.create(meta, new Map()), { code: 'UNISESSION_STORE_UNAVAILABLE', status: 503 });
+
     mongo = await startMongo(port, dataFile);
     const restarted = Date.now();
     let recovered: globalThis.Response | undefined;
@@ -179,6 +189,8 @@ describe('mongodb store: the server stops and restarts under an Express app', ()
     // the restart (the server's loss, not the store's), and the app issues a fresh session.
     assert.deepEqual(await ann.json('/me'), { user: persistent ? 'ann' : null });
     if (!persistent) assert.notEqual(ann.cookie, annCookie, 'a lost session is replaced, not adopted');
+    await late.create(meta, new Map([[':a', '1']]));
+    assert.deepEqual((await late.load(meta.id, 'all', Date.now()))?.attributes, new Map([[':a', '1']]));
     assert.deepEqual(crashes, [], 'no uncaught exception or unhandled rejection');
   });
 });

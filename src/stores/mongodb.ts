@@ -108,6 +108,10 @@ export function mongodbStore(options: MongodbStoreOptions = {}): Store {
     if (ready) return ready;
     const pending = (async (): Promise<Handles> => {
       const mongo = await getClient();
+      // An explicit connect: after a failed first connection the driver's auto-connect keeps
+      // reusing the closed topology ("Topology is closed"), while connect() starts a new one.
+      // On a connected client it returns at once.
+      await mongo.connect();
       const db: Db = mongo.db(settings.database);
       const sessions = db.collection<SessionDoc>(`${settings.group}_sessions`, collectionOptions);
       await ensureIndexes(sessions as unknown as Collection<Document>, db, {
