@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { type CommandStartedEvent, MongoClient } from 'mongodb';
 import { generateSessionId } from '../src/core/id.js';
 import type { Store } from '../src/core/store.js';
@@ -218,6 +220,40 @@ describe('mongodb store specifics', () => {
     assert.equal(ours.length, 40, 'every expired session was swept');
     assert.equal(new Set(ours).size, 40, 'and reported once');
     for (const meta of expired) assert.equal(await raw(meta.id), null);
+  });
+
+  it('names the package to install when the mongodb driver is missing', () => {
+    // A child process whose module resolver cannot find `mongodb`, as if it were not installed.
+    const hook = `export async function resolve(specifier, context, next) {
+      if (specifier === 'mongodb') throw Object.assign(new Error('not installed'), { code: 'ERR_MODULE_NOT_FOUND' });
+      return next(specifier, context);
+    }`;
+    const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
+    const script = `import { mongodbStore } from ${JSON.stringify(fileURLToPath(new URL('../src/stores/mongodb.ts', import.meta.url)))};
+      const store = mongodbStore();
+      for (let i = 0; i < 2; i++) await store.load('x', 'all', 0).catch((e) => console.log(JSON.stringify({ code: e.code, message: e.message })));`;
+    const output = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--import',
+        `data:text/javascript,${encodeURIComponent(register)}`,
+        '--input-type=module',
+        '-e',
+        script,
+      ],
+      { encoding: 'utf8' },
+    );
+    const lines = output
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { code: string; message: string });
+    assert.equal(lines.length, 2);
+    for (const line of lines) {
+      assert.equal(line.code, 'UNISESSION_DRIVER_MISSING');
+      assert.match(line.message, /npm install mongodb/);
+    }
   });
 
   it('rejects bad options with a clear error', () => {
