@@ -20,8 +20,8 @@ export function createSessionManager(options: SessionOptions): SessionManager {
 }
 
 export { jsonCodec } from './codec/json.js';
-export { definePlugin } from './codec/types.js';
 export type { Codec, CodecPlugin } from './codec/types.js';
+export { definePlugin } from './codec/types.js';
 export { ERROR_CODES, type ErrorCode, isUnisessionError, UnisessionError } from './core/errors.js';
 export type { SessionEventName, SessionEvents } from './core/events.js';
 export { SessionManager } from './core/manager.js';

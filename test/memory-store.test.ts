@@ -11,7 +11,8 @@ it('the memory store does not leak: the default sweeper removes expired sessions
   const expired: string[] = [];
   manager.on('destroyed', ({ meta, reason }) => reason === 'expired' && expired.push(meta.id));
   try {
-    for (let i = 0; i < 1000; i++) await store.create(sampleMeta({ expiresAt: Date.now() + 20 }), new Map([[':a', 'x']]));
+    for (let i = 0; i < 1000; i++)
+      await store.create(sampleMeta({ expiresAt: Date.now() + 20 }), new Map([[':a', 'x']]));
     await store.create(sampleMeta({ expiresAt: null }), new Map());
     for (let waited = 0; expired.length < 1000 && waited < 5000; waited += 20) await sleep(20);
     assert.equal(expired.length, 1000);

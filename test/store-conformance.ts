@@ -52,12 +52,18 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
       const all = await store.load(meta.id, 'all', Date.now());
       assert.ok(all);
       assert.deepEqual(all.meta, meta);
-      assert.deepEqual(all.attributes, attrs({ ':user': '"alice"', 'shop:cart': '[1,2]', 'blog:draft': '"x"' }));
+      assert.deepEqual(
+        all.attributes,
+        attrs({ ':user': '"alice"', 'shop:cart': '[1,2]', 'blog:draft': '"x"' }),
+      );
       const some = await store.load(meta.id, [':user', 'shop:missing'], Date.now());
       assert.deepEqual(some?.attributes, attrs({ ':user': '"alice"' }));
       const none = await store.load(meta.id, [], Date.now());
       assert.equal(none?.attributes.size, 0);
-      assert.deepEqual(await store.loadAttributes(meta.id, ['shop:cart', 'shop:nope']), attrs({ 'shop:cart': '[1,2]' }));
+      assert.deepEqual(
+        await store.loadAttributes(meta.id, ['shop:cart', 'shop:nope']),
+        attrs({ 'shop:cart': '[1,2]' }),
+      );
     });
 
     it('returns null for an unknown id', async () => {
@@ -74,7 +80,10 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
     it('writes attribute deltas without touching other attributes', async () => {
       const meta = sampleMeta();
       await store.create(meta, attrs({ ':a': '1', ':b': '2', ':c': '3' }));
-      const applied = await store.update(meta.id, { set: attrs({ ':b': '20', ':d': '4' }), remove: [':c', ':never'] });
+      const applied = await store.update(meta.id, {
+        set: attrs({ ':b': '20', ':d': '4' }),
+        remove: [':c', ':never'],
+      });
       assert.equal(applied, true);
       const loaded = await store.load(meta.id, 'all', Date.now());
       assert.deepEqual(loaded?.attributes, attrs({ ':a': '1', ':b': '20', ':d': '4' }));
@@ -84,14 +93,25 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
       const meta = sampleMeta({ principal: 'bob' });
       await store.create(meta, new Map());
       const later = meta.lastAccessedAt + 5000;
-      await store.update(meta.id, { meta: { lastAccessedAt: later, expiresAt: null, principal: null, maxInactive: 0 } });
+      await store.update(meta.id, {
+        meta: { lastAccessedAt: later, expiresAt: null, principal: null, maxInactive: 0 },
+      });
       const loaded = await store.load(meta.id, [], Date.now());
-      assert.deepEqual(loaded?.meta, { ...meta, lastAccessedAt: later, expiresAt: null, principal: null, maxInactive: 0 });
+      assert.deepEqual(loaded?.meta, {
+        ...meta,
+        lastAccessedAt: later,
+        expiresAt: null,
+        principal: null,
+        maxInactive: 0,
+      });
     });
 
     it('never resurrects a session that is gone', async () => {
       const meta = sampleMeta();
-      assert.equal(await store.update(meta.id, { set: attrs({ ':x': '1' }), meta: { lastAccessedAt: Date.now() } }), false);
+      assert.equal(
+        await store.update(meta.id, { set: attrs({ ':x': '1' }), meta: { lastAccessedAt: Date.now() } }),
+        false,
+      );
       assert.equal(await store.update(meta.id, { set: attrs({ ':x': '1' }) }), false);
       assert.equal(await store.load(meta.id, 'all', Date.now()), null);
       assert.equal((await store.loadAttributes(meta.id, [':x'])).size, 0);
@@ -100,7 +120,11 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
     it('destroys a session and its attributes, reporting it exactly once', async () => {
       const meta = sampleMeta();
       await store.create(meta, attrs({ ':a': '1' }));
-      const results = await Promise.all([store.destroy(meta.id), store.destroy(meta.id), store.destroy(meta.id)]);
+      const results = await Promise.all([
+        store.destroy(meta.id),
+        store.destroy(meta.id),
+        store.destroy(meta.id),
+      ]);
       assert.deepEqual(
         results.filter((r) => r !== null),
         [meta],
@@ -140,7 +164,10 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
       const meta = sampleMeta();
       await store.create(meta, new Map());
       const writers = Array.from({ length: 50 }, (_, i) =>
-        store.update(meta.id, { set: attrs({ [`:k${i}`]: String(i) }), meta: { lastAccessedAt: Date.now() } }),
+        store.update(meta.id, {
+          set: attrs({ [`:k${i}`]: String(i) }),
+          meta: { lastAccessedAt: Date.now() },
+        }),
       );
       assert.deepEqual(await Promise.all(writers), Array(50).fill(true));
       const loaded = await store.load(meta.id, 'all', Date.now());
@@ -172,7 +199,11 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
       const one = sampleMeta({ principal });
       const two = sampleMeta({ principal });
       const other = sampleMeta();
-      await Promise.all([store.create(one, new Map()), store.create(two, new Map()), store.create(other, new Map())]);
+      await Promise.all([
+        store.create(one, new Map()),
+        store.create(two, new Map()),
+        store.create(other, new Map()),
+      ]);
       assert.deepEqual((await store.findByPrincipal!(principal)).sort(), [one.id, two.id].sort());
       await store.update(other.id, { meta: { principal } });
       await store.update(one.id, { meta: { principal: null } });
@@ -183,7 +214,9 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
     it('lists and counts sessions by app and principal, page by page', async (t) => {
       if (!store.flags.list) return t.skip('cannot list');
       const app = `app${randomBytes(3).toString('hex')}`;
-      const metas = Array.from({ length: 7 }, (_, i) => sampleMeta({ app, principal: i < 3 ? `${app}-p` : null }));
+      const metas = Array.from({ length: 7 }, (_, i) =>
+        sampleMeta({ app, principal: i < 3 ? `${app}-p` : null }),
+      );
       const dead = sampleMeta({ app, expiresAt: Date.now() - 1000 });
       await Promise.all([...metas, dead].map((meta) => store.create(meta, new Map())));
       const now = Date.now();
@@ -233,7 +266,9 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
       assert.equal(await store.acquireLease!(lease, 'a', 1000, now + 500), true, 'the holder renews');
       assert.equal(await store.acquireLease!(lease, 'b', 1000, now + 1400), false, 'renewal moved the end');
       assert.equal(await store.acquireLease!(lease, 'b', 1000, now + 1600), true, 'lapsed: another takes it');
-      const racers = await Promise.all(['x', 'y', 'z'].map((h) => store.acquireLease!(`${lease}-race`, h, 1000, now)));
+      const racers = await Promise.all(
+        ['x', 'y', 'z'].map((h) => store.acquireLease!(`${lease}-race`, h, 1000, now)),
+      );
       assert.equal(racers.filter(Boolean).length, 1);
     });
   });

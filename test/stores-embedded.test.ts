@@ -7,5 +7,8 @@ import { runStoreConformance, uniqueGroup } from './store-conformance.js';
 
 runStoreConformance('memory', () => memoryStore());
 runStoreConformance('sqlite', () =>
-  sqliteStore({ file: join(mkdtempSync(join(tmpdir(), 'unisession-')), 'sessions.sqlite'), group: uniqueGroup() }),
+  sqliteStore({
+    file: join(mkdtempSync(join(tmpdir(), 'unisession-')), 'sessions.sqlite'),
+    group: uniqueGroup(),
+  }),
 );
