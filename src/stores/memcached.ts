@@ -1,0 +1,338 @@
+import type { MemcacheClient } from 'memcache-client';
+import { storeUnavailable, UnisessionError } from '../core/errors.js';
+import type { AttributeKey, MetaPatch, SessionChange, SessionMeta, Store } from '../core/store.js';
+import { encodeRecord, KeyLayout, type MetaRecord, TOMBSTONE } from './memcached/layout.js';
+import { connectNodes, type MemcachedNode, NodeDown } from './memcached/nodes.js';
+import { HashRing } from './memcached/ring.js';
+import { bestEffort, type Found, SessionIo } from './memcached/session-io.js';
+import { checkGroup } from './sql-common.js';
+
+export interface MemcachedStoreOptions {
+  /** The memcached servers, `host:port`, as an array or a comma-separated string. Sessions are spread over them by consistent hashing. */
+  nodes: string[] | string;
+  /** Servers used only when the `nodes` a session maps to are down (memcached-session-manager's `failoverNodes`). @default [] */
+  failoverNodes?: string[] | string;
+  /**
+   * Keep a copy of each session on a second node (the next one on the ring), and read it when
+   * the first is down, so a dead node loses no session. With a single node in `nodes`, the copy
+   * goes to a failover node. @default true when `nodes` has 2 or more
+   */
+  backup?: boolean;
+  /** The key prefix (`<group>:<id>:...`); apps sharing sessions share it. @default 'unisession' */
+  group?: string;
+  /** Give up connecting to a node after this many ms. @default 1000 */
+  connectTimeout?: number;
+  /** Give up on a node's answer after this many ms (a hung server). @default 1000 */
+  commandTimeout?: number;
+  /** How long a node that failed is skipped before the next call tries it again, in ms. @default 1000 */
+  retryDeadNodeAfter?: number;
+  /** Seconds that items outlive `expiresAt`, so clock skew between hosts never drops a live session early. @default 60 */
+  expiryGraceSeconds?: number;
+  /** memcache-client instances you already have, one per node, keyed by `host:port`; the store leaves them open. */
+  clients?: Record<string, MemcacheClient>;
+}
+
+/** A CAS loop that keeps losing is contention gone wrong; stop rather than spin. */
+const MAX_CAS_ATTEMPTS = 100;
+
+/**
+ * memcached, laid out as memcached-session-manager would if it wrote deltas: one metadata item
+ * per session (JSON, changed only with gets/cas, so concurrent changes retry instead of
+ * clobbering each other) and one item per attribute. See docs/stores/memcached.md.
+ *
+ * memcached cannot list keys, and it expires items by itself: the store has no list,
+ * principal index, sweep or lease, and fires no "expired" events.
+ */
+export function memcachedStore(options: MemcachedStoreOptions): Store {
+  const primaries = parseNodes(options.nodes, 'nodes');
+  const failover = parseNodes(options.failoverNodes ?? [], 'failoverNodes');
+  if (primaries.length === 0) throw invalid('memcachedStore needs at least one node in `nodes`');
+  const overlap = failover.find((node) => primaries.includes(node));
+  if (overlap) throw invalid(`${overlap} is both in nodes and failoverNodes`);
+  const backup = options.backup ?? primaries.length >= 2;
+  const io = new SessionIo(
+    new KeyLayout(checkGroup(options.group ?? 'unisession')),
+    options.expiryGraceSeconds ?? 60,
+  );
+  const { layout } = io;
+  const rings = [new HashRing(primaries), new HashRing(failover)];
+  let connected: Promise<Map<string, MemcachedNode>> | undefined;
+  let closed = false;
+
+  function nodes(): Promise<Map<string, MemcachedNode>> {
+    if (closed) return Promise.reject(storeUnavailable('memcached', new Error('the store is closed')));
+    connected ??= connectNodes([...primaries, ...failover], {
+      connectTimeout: options.connectTimeout ?? 1000,
+      commandTimeout: options.commandTimeout ?? 1000,
+      retryAfter: options.retryDeadNodeAfter ?? 1000,
+      clients: options.clients,
+    }).then((list) => new Map(list.map((node) => [node.address, node])));
+    connected.catch(() => {
+      connected = undefined;
+    });
+    return connected;
+  }
+
+  /**
+   * Runs `work` on the session's live nodes: [primary, backup?]. Primaries in ring order come
+   * first, failover nodes after them, and nodes marked down are skipped, so when the primary
+   * dies its backup becomes the primary. A node that fails mid-way is marked down and the
+   * work is tried again on the next route.
+   */
+  async function onRoute<T>(
+    id: string,
+    work: (primary: MemcachedNode, mirror?: MemcachedNode) => Promise<T>,
+  ) {
+    const all = await nodes();
+    const part = layout.sessionPart(id);
+    let lastFailure: unknown = new Error(`all nodes are down (${[...all.keys()].join(', ')})`);
+    for (let attempt = 0; attempt <= all.size; attempt++) {
+      const now = Date.now();
+      const route = rings.flatMap((ring) => ring.walk(part).map((address) => all.get(address)!));
+      const [primary, mirror] = route.filter((node) => node.isUp(now));
+      if (!primary) break;
+      try {
+        return await work(primary, backup ? mirror : undefined);
+      } catch (error) {
+        if (!(error instanceof NodeDown)) throw storeUnavailable('memcached', error);
+        lastFailure = error;
+      }
+    }
+    throw storeUnavailable('memcached', lastFailure);
+  }
+
+  /** Finds the session on the primary, else on the mirror; says which node holds it. */
+  async function locate(
+    primary: MemcachedNode,
+    mirror: MemcachedNode | undefined,
+    id: string,
+    keys: AttributeKey[] | 'all',
+  ) {
+    const found = await io.read(primary, id, keys);
+    if (found.state !== 'missing' || !mirror) return { found, holder: primary, other: mirror };
+    // The primary lost it (restarted, or it was down when the session was written): the copy decides.
+    const copy = await io.read(mirror, id, keys).catch((error: unknown): Found => {
+      if (error instanceof NodeDown) return { state: 'missing' };
+      throw error;
+    });
+    return copy.state === 'live'
+      ? { found: copy, holder: mirror, other: primary }
+      : { found, holder: primary, other: mirror };
+  }
+
+  /** Brings `target` up to date with the whole session as `holder` has it (a missed backup write, a restarted node). */
+  async function copyTo(target: MemcachedNode, holder: MemcachedNode, id: string, mode: 'set' | 'add') {
+    const whole = await io.read(holder, id, 'all');
+    if (whole.state === 'live') await bestEffort(io.writeAll(target, whole.record, whole.attributes, mode));
+  }
+
+  /** Claims a session for destroy or rename: a CAS to a tombstone that only one caller can win. */
+  async function claim(
+    holder: MemcachedNode,
+    id: string,
+    first: Found,
+    keys: AttributeKey[] | 'all',
+  ): Promise<(Found & { state: 'live' }) | null> {
+    let found = first;
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      if (found.state !== 'live') return null;
+      const outcome = await holder.cas(layout.meta(id), TOMBSTONE, io.tombstoneExptime, found.cas);
+      if (outcome === 'stored') return found;
+      if (outcome === 'not_found') return null;
+      found = await io.read(holder, id, keys);
+    }
+    throw new Error(`gave up on session ${id} after ${MAX_CAS_ATTEMPTS} conflicting writes`);
+  }
+
+  async function create(meta: SessionMeta, attributes: Map<AttributeKey, string>): Promise<void> {
+    const record: MetaRecord = { meta, keys: [...attributes.keys()], attrsUntil: horizon(meta) };
+    await onRoute(meta.id, async (primary, mirror) => {
+      // `add` first: it is what refuses a taken id, before any attribute is written.
+      if (!(await primary.store('add', layout.meta(meta.id), encodeRecord(record), io.metaExptime(record)))) {
+        throw new UnisessionError('UNISESSION_SESSION_EXISTS', meta.id);
+      }
+      const attrExp = io.attrExptime(record);
+      const writes = [...attributes].map(([key, value]) =>
+        primary.store('set', layout.attribute(meta.id, key), value, attrExp),
+      );
+      try {
+        await Promise.all([...writes, mirror && bestEffort(io.writeAll(mirror, record, attributes, 'set'))]);
+      } catch (error) {
+        // The id is taken now; trying again elsewhere would report it as a duplicate.
+        throw error instanceof NodeDown ? storeUnavailable('memcached', error) : error;
+      }
+    });
+  }
+
+  const store: Store = {
+    name: 'memcached',
+    flags: { list: false, principalIndex: false, sweep: false, lease: false },
+
+    load(id, keys, now) {
+      return onRoute(id, async (primary, mirror) => {
+        const { found, holder } = await locate(primary, mirror, id, keys === 'all' ? 'all' : keys);
+        if (found.state !== 'live') return null;
+        if (holder !== primary) await copyTo(primary, holder, id, 'add');
+        const { meta } = found.record;
+        if (meta.expiresAt !== null && meta.expiresAt <= now) return null;
+        return { meta, attributes: found.attributes };
+      });
+    },
+
+    loadAttributes(id, keys) {
+      return onRoute(id, async (primary, mirror) => {
+        const { found } = await locate(primary, mirror, id, keys);
+        return found.state === 'live' ? found.attributes : new Map<AttributeKey, string>();
+      });
+    },
+
+    create,
+
+    update(id, change: SessionChange) {
+      const set = change.set ?? new Map<AttributeKey, string>();
+      const remove = change.remove ?? [];
+      return onRoute(id, async (primary, mirror) => {
+        let { found, holder, other } = await locate(primary, mirror, id, []);
+        let wrote = false;
+        for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS && found.state === 'live'; attempt++) {
+          const next = applyChange(found.record, change);
+          const attrExp = io.attrExptime(next);
+          const untouched =
+            next.attrsUntil !== found.record.attrsUntil ? next.keys.filter((key) => !set.has(key)) : [];
+          // One pipelined batch: attribute writes first, then the CAS that publishes them in the index.
+          const side = untouched.map((key) => holder.touch(layout.attribute(id, key), attrExp));
+          if (!wrote) {
+            for (const [key, value] of set)
+              side.push(holder.store('set', layout.attribute(id, key), value, attrExp));
+            for (const key of remove) side.push(holder.delete(layout.attribute(id, key)));
+            wrote = true;
+          }
+          const sideDone = Promise.all(side);
+          sideDone.catch(() => {}); // awaited below; this only keeps a failure from going unhandled meanwhile
+          const outcome = await holder.cas(
+            layout.meta(id),
+            encodeRecord(next),
+            io.metaExptime(next),
+            found.cas,
+          );
+          await sideDone;
+          if (outcome === 'stored') {
+            if (other) await bestEffort(mirrorChange(other, holder, next, set, remove, untouched));
+            return true;
+          }
+          if (outcome === 'not_found') break;
+          found = await io.read(holder, id, []);
+          if (attempt >= 2) await pause(attempt);
+        }
+        if (found.state === 'live') {
+          throw new Error(`gave up on session ${id} after ${MAX_CAS_ATTEMPTS} conflicting writes`);
+        }
+        // The session is gone: take back what this call wrote, so nothing of it lingers.
+        if (wrote) await Promise.all([...set.keys()].map((key) => holder.delete(layout.attribute(id, key))));
+        return false;
+      });
+    },
+
+    destroy(id) {
+      return onRoute(id, async (primary, mirror) => {
+        const { found, holder, other } = await locate(primary, mirror, id, []);
+        const won = await claim(holder, id, found, []);
+        if (!won) return null;
+        await bestEffort(io.wipe(holder, id, won.record.keys));
+        if (other) await bestEffort(io.wipe(other, id, won.record.keys));
+        return won.record.meta;
+      });
+    },
+
+    rename(oldId, newId) {
+      return onRoute(oldId, async (primary, mirror) => {
+        const { found, holder, other } = await locate(primary, mirror, oldId, 'all');
+        const won = await claim(holder, oldId, found, 'all');
+        if (!won) return false;
+        try {
+          await create({ ...won.record.meta, id: newId }, won.attributes);
+        } catch (error) {
+          // The new id could not be written: put the old session back as it was.
+          await holder.store('set', layout.meta(oldId), encodeRecord(won.record), io.metaExptime(won.record));
+          throw error;
+        }
+        await bestEffort(io.wipe(holder, oldId, won.record.keys));
+        if (other) await bestEffort(io.wipe(other, oldId, won.record.keys));
+        return true;
+      });
+    },
+
+    async close() {
+      closed = true;
+      const all = await connected?.catch(() => undefined);
+      connected = undefined;
+      for (const node of all?.values() ?? []) node.close();
+    },
+  };
+
+  /** Replays a committed change on the backup; a backup without the session gets a full copy. */
+  async function mirrorChange(
+    target: MemcachedNode,
+    holder: MemcachedNode,
+    next: MetaRecord,
+    set: Map<AttributeKey, string>,
+    remove: AttributeKey[],
+    untouched: AttributeKey[],
+  ): Promise<void> {
+    const { id } = next.meta;
+    const attrExp = io.attrExptime(next);
+    // Issued in this order on one connection: the attributes land before the metadata.
+    const writes = [
+      ...[...set].map(([key, value]) => target.store('set', layout.attribute(id, key), value, attrExp)),
+      ...remove.map((key) => target.delete(layout.attribute(id, key))),
+      ...untouched.map((key) => target.touch(layout.attribute(id, key), attrExp)),
+    ];
+    const meta = target.store('replace', layout.meta(id), encodeRecord(next), io.metaExptime(next));
+    const [replaced] = await Promise.all([meta, ...writes]);
+    if (!replaced) await copyTo(target, holder, id, 'set');
+  }
+
+  return store;
+}
+
+/** Attribute items live up to one maxInactive past expiresAt (see MetaRecord.attrsUntil). */
+function horizon(meta: SessionMeta): number | null {
+  return meta.expiresAt === null ? null : meta.expiresAt + meta.maxInactive;
+}
+
+function applyChange(record: MetaRecord, change: SessionChange): MetaRecord {
+  const patch = Object.fromEntries(
+    Object.entries(change.meta ?? {}).filter(([, value]) => value !== undefined),
+  ) as MetaPatch;
+  const meta = { ...record.meta, ...patch };
+  const removed = new Set(change.remove ?? []);
+  const keys = [...new Set([...record.keys, ...(change.set?.keys() ?? [])])].filter(
+    (key) => !removed.has(key),
+  );
+  const { attrsUntil } = record;
+  const stillCovered = meta.expiresAt !== null && attrsUntil !== null && meta.expiresAt <= attrsUntil;
+  return { meta, keys, attrsUntil: stillCovered ? attrsUntil : horizon(meta) };
+}
+
+function pause(attempt: number): Promise<void> {
+  // Jitter, so writers that keep colliding spread out.
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(20, 2 ** attempt)));
+}
+
+const ADDRESS = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+
+function parseNodes(value: string[] | string, option: string): string[] {
+  const list = (typeof value === 'string' ? value.split(',') : value)
+    .map((node) => node.trim())
+    .filter(Boolean);
+  for (const node of list) {
+    const port = Number(node.slice(node.lastIndexOf(':') + 1));
+    if (!ADDRESS.test(node) || port < 1 || port > 65535)
+      throw invalid(`${option}: "${node}" is not host:port`);
+  }
+  return [...new Set(list)];
+}
+
+function invalid(detail: string): UnisessionError {
+  return new UnisessionError('UNISESSION_INVALID_OPTION', detail);
+}
