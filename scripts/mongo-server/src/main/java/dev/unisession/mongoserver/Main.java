@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 
 import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.MongoBackend;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 
 /**
@@ -29,6 +31,7 @@ public final class Main {
         String host = "127.0.0.1";
         Path pidFile = null;
         boolean oplog = true;
+        String h2File = null;
 
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
@@ -36,8 +39,9 @@ public final class Main {
                 case "--host" -> host = requireValue(args, ++i, arg);
                 case "--pid-file" -> pidFile = Path.of(requireValue(args, ++i, arg));
                 case "--no-oplog" -> oplog = false;
+                case "--h2-file" -> h2File = requireValue(args, ++i, arg);
                 case "-h", "--help" -> {
-                    System.out.println("usage: mongo-server [port] [--host HOST] [--pid-file FILE] [--no-oplog]");
+                    System.out.println("usage: mongo-server [port] [--host HOST] [--pid-file FILE] [--no-oplog] [--h2-file FILE]");
                     return;
                 }
                 default -> {
@@ -51,7 +55,9 @@ public final class Main {
             }
         }
 
-        MongoServer server = new MongoServer(new MemoryBackend());
+        // --h2-file keeps the data in an H2 MVStore file, so it survives a restart.
+        MongoBackend backend = h2File != null ? new H2Backend(h2File) : new MemoryBackend();
+        MongoServer server = new MongoServer(backend);
         if (oplog) {
             server.enableOplog();
         }
