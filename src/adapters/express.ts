@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { SessionManager } from '../core/manager.js';
 import type { CookieOptions, SessionOptions } from '../core/options.js';
+import { defineHidden, fillFromHandle, syncToHandle } from '../core/property-session.js';
 import type { Session } from '../core/session.js';
 import { createSessionManager } from '../index.js';
 import { holdResponseUntilCommitted, nodeRequestInfo } from './node.js';
@@ -77,17 +78,9 @@ export class ExpressSession {
   declare private readonly req: Request;
 
   constructor(handle: Session, req: Request, cookie: SessionCookie) {
-    const hidden = (value: unknown) => ({ value, enumerable: false, writable: true, configurable: true });
-    Object.defineProperties(this, {
-      handle: hidden(handle),
-      req: hidden(req),
-      id: { get: () => handle.id, enumerable: false },
-      cookie: hidden(cookie),
-    });
-    for (const name of handle.loadedNames()) {
-      const value = handle.peek(name);
-      if (value !== undefined) (this as Record<string, unknown>)[name] = value;
-    }
+    defineHidden(this, { handle, req, cookie });
+    Object.defineProperty(this, 'id', { get: () => handle.id, enumerable: false });
+    fillFromHandle(this, handle);
   }
 
   /** express-session semantics: a new id and an empty session (use `sessionHandle.regenerate()` to keep data). */
@@ -146,14 +139,7 @@ function syncFromRequest(req: Request, handle: Session, initialMaxAge: number | 
   const session = req.session as (ExpressSession & Record<string, unknown>) | undefined;
   if (!(session instanceof ExpressSession) || (session as unknown as { handle: Session }).handle !== handle)
     return;
-  const present = new Set(Object.keys(session));
-  for (const name of present) {
-    const value = session[name];
-    if (value === undefined) handle.removeSync(name);
-    // Same reference as loaded: in-place changes are caught by the handle's re-encode.
-    else if (value !== handle.peek(name)) handle.setSync(name, value);
-  }
-  for (const name of handle.loadedNames()) if (!present.has(name)) handle.removeSync(name);
+  syncToHandle(session, handle);
   if (session.cookie.originalMaxAge !== initialMaxAge && session.cookie.originalMaxAge !== null) {
     handle.setMaxInactiveSync(session.cookie.originalMaxAge);
   }

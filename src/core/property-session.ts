@@ -1,0 +1,48 @@
+import type { Session } from './session.js';
+
+/**
+ * Property-style sessions (express-session, koa-session, @fastify/session): the attributes are
+ * a plain object's own enumerable properties, read and assigned synchronously
+ * (`session.views = 1`). The object is filled from the loaded handle, and copied back into the
+ * handle just before it commits; the handle's change tracking then writes only what differs.
+ * Methods and bookkeeping live on the prototype or as non-enumerable properties, so they are
+ * never mistaken for attributes.
+ */
+
+type Bag = Record<string, unknown>;
+
+/** Copies every attribute the handle has loaded onto `target` as an own enumerable property. */
+export function fillFromHandle(target: object, handle: Session): void {
+  for (const name of handle.loadedNames()) {
+    const value = handle.peek(name);
+    if (value !== undefined) (target as Bag)[name] = value;
+  }
+}
+
+/**
+ * Copies `target`'s own enumerable properties into the handle: a new or reassigned value is
+ * set, an `undefined` or deleted one is removed. A property still holding the very object that
+ * was loaded is left alone: the handle re-encodes it at commit, which catches in-place changes.
+ */
+export function syncToHandle(target: object, handle: Session): void {
+  const bag = target as Bag;
+  const present = new Set(Object.keys(bag));
+  for (const name of present) {
+    const value = bag[name];
+    if (value === undefined) handle.removeSync(name);
+    else if (value !== handle.peek(name)) handle.setSync(name, value);
+  }
+  for (const name of handle.loadedNames()) if (!present.has(name)) handle.removeSync(name);
+}
+
+/** Deletes every own enumerable property (the session was emptied). */
+export function clearProperties(target: object): void {
+  for (const name of Object.keys(target)) delete (target as Bag)[name];
+}
+
+/** Defines non-enumerable, writable properties: bookkeeping that must not read as attributes. */
+export function defineHidden(target: object, properties: Record<string, unknown>): void {
+  for (const [name, value] of Object.entries(properties)) {
+    Object.defineProperty(target, name, { value, enumerable: false, writable: true, configurable: true });
+  }
+}
