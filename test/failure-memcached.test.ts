@@ -1,8 +1,10 @@
 /**
- * memcached nodes die under a running Express app. With the backup copy on, killing either
- * node loses no session: every counter carries on from the copy and writes keep working;
- * a node that comes back empty is refilled as sessions are used, so the *other* node can die
- * next. With every node down the app answers 503 fast, and it recovers when one returns.
+ * memcached nodes hang and die under a running Express app. With the backup copy on, a hung
+ * node costs its sessions one command timeout and then they go on from the copy; when it wakes
+ * up with old data the newer revision wins. Killing either node loses no session: every
+ * counter carries on and writes keep working; a node that comes back empty is refilled as
+ * sessions are used, so the *other* node can die next. With every node down the app answers
+ * 503 fast, and it recovers when one returns.
  *
  * Runs two private memcached processes on free ports, so the shared ones stay up.
  */
@@ -72,6 +74,15 @@ class PrivateMemcached {
     throw new Error(`memcached did not start on ${this.port}`);
   }
 
+  /** SIGSTOP / SIGCONT: a hung host that later wakes up with whatever it held. */
+  pause(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.process?.kill('SIGCONT');
+  }
+
   async kill(): Promise<void> {
     const child = this.process;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
@@ -119,9 +130,12 @@ describe('memcached failure: nodes die under a running Express app', () => {
   it('loses no session when either node dies, and answers 503 only when all are down', async () => {
     const users = Array.from({ length: 12 }, () => new Client(base));
     const expected = users.map(() => 0);
+    let slowest = 0;
     const clickAll = async (label: string) => {
       for (const [i, user] of users.entries()) {
+        const started = Date.now();
         const response = await user.request('/count');
+        slowest = Math.max(slowest, Date.now() - started);
         const body = (await response.json()) as { count?: number; error?: string };
         assert.equal(response.status, 200, `${label}: user ${i} got ${JSON.stringify(body)}`);
         expected[i]! += 1;
@@ -135,6 +149,25 @@ describe('memcached failure: nodes die under a running Express app', () => {
     const layout = new KeyLayout(group);
     const primaries = users.map((user) => ring.walk(layout.sessionPart(user.sessionId!))[0]);
     for (const node of servers) assert.ok(primaries.includes(node.address), `no session on ${node.address}`);
+
+    // Node 0 hangs: its sessions wait at most the command timeout, then go on from the copy.
+    servers[0]!.pause();
+    slowest = 0;
+    await clickAll('node 0 hung');
+    await clickAll('node 0 still hung');
+    assert.ok(slowest < 2000, `slowest request while node 0 hung: ${slowest} ms`);
+    const hungSlowest = slowest;
+    // It wakes up holding the old counters; the higher revision on node 1 wins, so no counter
+    // goes back, and node 0 is brought up to date as the sessions are used.
+    servers[0]!.resume();
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await clickAll('node 0 woke up stale');
+    await servers[1]!.kill();
+    await clickAll('node 1 killed after node 0 woke up');
+    await servers[1]!.start();
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await clickAll('node 1 back');
+    console.log(`memcached: slowest request while a node hung ${hungSlowest} ms`);
 
     await servers[0]!.kill();
     await clickAll('node 0 killed');

@@ -1,10 +1,10 @@
 import type { MemcacheClient } from 'memcache-client';
 import { storeUnavailable, UnisessionError } from '../core/errors.js';
 import type { AttributeKey, MetaPatch, SessionChange, SessionMeta, Store } from '../core/store.js';
-import { encodeRecord, KeyLayout, type MetaRecord, TOMBSTONE } from './memcached/layout.js';
+import { encodeRecord, encodeTombstone, KeyLayout, type MetaRecord } from './memcached/layout.js';
 import { connectNodes, type MemcachedNode, NodeDown } from './memcached/nodes.js';
 import { HashRing } from './memcached/ring.js';
-import { bestEffort, type Found, SessionIo } from './memcached/session-io.js';
+import { bestEffort, type Found, revision, SessionIo } from './memcached/session-io.js';
 import { checkGroup } from './sql-common.js';
 
 export interface MemcachedStoreOptions {
@@ -101,29 +101,41 @@ export function memcachedStore(options: MemcachedStoreOptions): Store {
     throw storeUnavailable('memcached', lastFailure);
   }
 
-  /** Finds the session on the primary, else on the mirror; says which node holds it. */
+  /**
+   * Reads the session from the primary and, side by side, the backup's metadata; the higher
+   * revision holds the session (the other node may have restarted empty, or missed writes while
+   * it was unreachable). Returns the holder, the other node, and how recent the other's copy is.
+   */
   async function locate(
     primary: MemcachedNode,
     mirror: MemcachedNode | undefined,
     id: string,
     keys: AttributeKey[] | 'all',
   ) {
-    const found = await io.read(primary, id, keys);
-    if (found.state !== 'missing' || !mirror) return { found, holder: primary, other: mirror };
-    // The primary lost it (restarted, or it was down when the session was written): the copy decides.
-    const copy = await io.read(mirror, id, keys).catch((error: unknown): Found => {
-      if (error instanceof NodeDown) return { state: 'missing' };
-      throw error;
-    });
-    return copy.state === 'live'
-      ? { found: copy, holder: mirror, other: primary }
-      : { found, holder: primary, other: mirror };
+    if (!mirror)
+      return { found: await io.read(primary, id, keys), holder: primary, other: mirror, otherRev: -1 };
+    const [onPrimary, onMirror] = await Promise.all([
+      io.read(primary, id, keys),
+      io.readCopy(mirror, id, []),
+    ]);
+    if (revision(onMirror) <= revision(onPrimary)) {
+      return { found: onPrimary, holder: primary, other: mirror, otherRev: revision(onMirror) };
+    }
+    const found =
+      onMirror.state === 'live' && keys !== 'all' && keys.length === 0
+        ? onMirror
+        : await io.read(mirror, id, keys);
+    return { found, holder: mirror, other: primary, otherRev: revision(onPrimary) };
   }
 
-  /** Brings `target` up to date with the whole session as `holder` has it (a missed backup write, a restarted node). */
-  async function copyTo(target: MemcachedNode, holder: MemcachedNode, id: string, mode: 'set' | 'add') {
-    const whole = await io.read(holder, id, 'all');
-    if (whole.state === 'live') await bestEffort(io.writeAll(target, whole.record, whole.attributes, mode));
+  /** Brings `target` up to date with the whole session as `holder` has it (a restarted node, missed writes). */
+  async function copyTo(target: MemcachedNode, holder: MemcachedNode, id: string): Promise<void> {
+    // Best effort: the operation that asked for the copy has already succeeded.
+    await bestEffort(
+      io.read(holder, id, 'all').then((whole) => {
+        if (whole.state === 'live') return io.writeAll(target, whole.record, whole.attributes, 'set');
+      }),
+    );
   }
 
   /** Claims a session for destroy or rename: a CAS to a tombstone that only one caller can win. */
@@ -136,7 +148,13 @@ export function memcachedStore(options: MemcachedStoreOptions): Store {
     let found = first;
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       if (found.state !== 'live') return null;
-      const outcome = await holder.cas(layout.meta(id), TOMBSTONE, io.tombstoneExptime, found.cas);
+      const tombstone = encodeTombstone(found.record.rev + 1);
+      const outcome = await holder.cas(
+        layout.meta(id),
+        tombstone,
+        io.tombstoneExptime(found.record),
+        found.cas,
+      );
       if (outcome === 'stored') return found;
       if (outcome === 'not_found') return null;
       found = await io.read(holder, id, keys);
@@ -145,7 +163,7 @@ export function memcachedStore(options: MemcachedStoreOptions): Store {
   }
 
   async function create(meta: SessionMeta, attributes: Map<AttributeKey, string>): Promise<void> {
-    const record: MetaRecord = { meta, keys: [...attributes.keys()], attrsUntil: horizon(meta) };
+    const record: MetaRecord = { meta, keys: [...attributes.keys()], attrsUntil: horizon(meta), rev: 1 };
     await onRoute(meta.id, async (primary, mirror) => {
       // `add` first: it is what refuses a taken id, before any attribute is written.
       if (!(await primary.store('add', layout.meta(meta.id), encodeRecord(record), io.metaExptime(record)))) {
@@ -170,9 +188,10 @@ export function memcachedStore(options: MemcachedStoreOptions): Store {
 
     load(id, keys, now) {
       return onRoute(id, async (primary, mirror) => {
-        const { found, holder } = await locate(primary, mirror, id, keys === 'all' ? 'all' : keys);
+        const { found, holder, other, otherRev } = await locate(primary, mirror, id, keys);
         if (found.state !== 'live') return null;
-        if (holder !== primary) await copyTo(primary, holder, id, 'add');
+        // Repair on read: the primary is stale or lost it, or the backup lost it (restarted).
+        if (other && (holder !== primary || otherRev < 0)) await copyTo(other, holder, id);
         const { meta } = found.record;
         if (meta.expiresAt !== null && meta.expiresAt <= now) return null;
         return { meta, attributes: found.attributes };
@@ -192,7 +211,9 @@ export function memcachedStore(options: MemcachedStoreOptions): Store {
       const set = change.set ?? new Map<AttributeKey, string>();
       const remove = change.remove ?? [];
       return onRoute(id, async (primary, mirror) => {
-        let { found, holder, other } = await locate(primary, mirror, id, []);
+        let { found, holder, other, otherRev } = await locate(primary, mirror, id, []);
+        // A copy that was current before this change can take just the change; others need it all.
+        const otherCurrent = otherRev === revision(found);
         let wrote = false;
         for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS && found.state === 'live'; attempt++) {
           const next = applyChange(found.record, change);
@@ -217,7 +238,9 @@ export function memcachedStore(options: MemcachedStoreOptions): Store {
           );
           await sideDone;
           if (outcome === 'stored') {
-            if (other) await bestEffort(mirrorChange(other, holder, next, set, remove, untouched));
+            if (other && otherCurrent)
+              await bestEffort(mirrorChange(other, holder, next, set, remove, untouched));
+            else if (other) await copyTo(other, holder, id);
             return true;
           }
           if (outcome === 'not_found') break;
@@ -238,8 +261,8 @@ export function memcachedStore(options: MemcachedStoreOptions): Store {
         const { found, holder, other } = await locate(primary, mirror, id, []);
         const won = await claim(holder, id, found, []);
         if (!won) return null;
-        await bestEffort(io.wipe(holder, id, won.record.keys));
-        if (other) await bestEffort(io.wipe(other, id, won.record.keys));
+        await bestEffort(io.wipe(holder, id, won.record));
+        if (other) await bestEffort(io.wipe(other, id, won.record));
         return won.record.meta;
       });
     },
@@ -256,8 +279,8 @@ export function memcachedStore(options: MemcachedStoreOptions): Store {
           await holder.store('set', layout.meta(oldId), encodeRecord(won.record), io.metaExptime(won.record));
           throw error;
         }
-        await bestEffort(io.wipe(holder, oldId, won.record.keys));
-        if (other) await bestEffort(io.wipe(other, oldId, won.record.keys));
+        await bestEffort(io.wipe(holder, oldId, won.record));
+        if (other) await bestEffort(io.wipe(other, oldId, won.record));
         return true;
       });
     },
@@ -289,7 +312,7 @@ export function memcachedStore(options: MemcachedStoreOptions): Store {
     ];
     const meta = target.store('replace', layout.meta(id), encodeRecord(next), io.metaExptime(next));
     const [replaced] = await Promise.all([meta, ...writes]);
-    if (!replaced) await copyTo(target, holder, id, 'set');
+    if (!replaced) await copyTo(target, holder, id);
   }
 
   return store;
@@ -311,7 +334,7 @@ function applyChange(record: MetaRecord, change: SessionChange): MetaRecord {
   );
   const { attrsUntil } = record;
   const stillCovered = meta.expiresAt !== null && attrsUntil !== null && meta.expiresAt <= attrsUntil;
-  return { meta, keys, attrsUntil: stillCovered ? attrsUntil : horizon(meta) };
+  return { meta, keys, attrsUntil: stillCovered ? attrsUntil : horizon(meta), rev: record.rev + 1 };
 }
 
 function pause(attempt: number): Promise<void> {

@@ -43,20 +43,34 @@ export interface MetaRecord {
    * when `expiresAt` passes it are they all touched again (once per `maxInactive` at most).
    */
   attrsUntil: number | null;
+  /**
+   * Bumped by every metadata write. The primary and the backup are read side by side and the
+   * higher revision wins, so a node that was unreachable for a while (a hung host, a network
+   * blip) and comes back with old data is recognised as stale, not believed.
+   */
+  rev: number;
 }
 
 const FORMAT = 1;
 
 export function encodeRecord(record: MetaRecord): string {
   const { id: _id, ...meta } = record.meta;
-  return JSON.stringify({ v: FORMAT, ...meta, keys: record.keys, attrsUntil: record.attrsUntil });
+  return JSON.stringify({
+    v: FORMAT,
+    ...meta,
+    keys: record.keys,
+    attrsUntil: record.attrsUntil,
+    rev: record.rev,
+  });
 }
 
-/** A destroyed (or moved) session: holds the key against a racing writer or a stale backup. */
-export const TOMBSTONE = JSON.stringify({ v: FORMAT, gone: true });
+/** A destroyed (or moved) session: holds the key against a racing writer or a stale copy. */
+export function encodeTombstone(rev: number): string {
+  return JSON.stringify({ v: FORMAT, gone: true, rev });
+}
 
-/** The record; 'gone' for a tombstone; null for anything unreadable (which counts as no session). */
-export function decodeRecord(id: string, text: string): MetaRecord | 'gone' | null {
+/** The record; a tombstone; or null for anything unreadable (which counts as no session). */
+export function decodeRecord(id: string, text: string): MetaRecord | { gone: true; rev: number } | null {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -64,14 +78,16 @@ export function decodeRecord(id: string, text: string): MetaRecord | 'gone' | nu
     return null;
   }
   if (typeof parsed !== 'object' || parsed === null) return null;
-  const { v, gone, keys, attrsUntil, ...meta } = parsed as Record<string, unknown>;
+  const { v, gone, keys, attrsUntil, rev, ...meta } = parsed as Record<string, unknown>;
   if (v !== FORMAT) return null;
-  if (gone === true) return 'gone';
+  const revision = typeof rev === 'number' ? rev : 0;
+  if (gone === true) return { gone: true, rev: revision };
   if (!Array.isArray(keys) || typeof meta.app !== 'string') return null;
   return {
     meta: { ...(meta as Omit<SessionMeta, 'id'>), id },
     keys: keys.filter((key): key is string => typeof key === 'string'),
     attrsUntil: typeof attrsUntil === 'number' ? attrsUntil : null,
+    rev: revision,
   };
 }
 

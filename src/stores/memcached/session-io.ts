@@ -1,26 +1,38 @@
 import type { AttributeKey } from '../../core/store.js';
-import { decodeRecord, encodeRecord, exptime, type KeyLayout, type MetaRecord, TOMBSTONE } from './layout.js';
+import {
+  decodeRecord,
+  encodeRecord,
+  encodeTombstone,
+  exptime,
+  type KeyLayout,
+  type MetaRecord,
+} from './layout.js';
 import { type MemcachedNode, NodeDown } from './nodes.js';
 
 /** What one node holds for a session id. */
 export type Found =
   | { state: 'missing' }
-  | { state: 'gone'; cas: string | number }
+  | { state: 'gone'; cas: string | number; rev: number }
   | { state: 'live'; record: MetaRecord; cas: string | number; attributes: Map<AttributeKey, string> };
+
+/** How recent a node's copy is: missing < any revision; a tombstone has a revision too. */
+export function revision(found: Found): number {
+  return found.state === 'live' ? found.record.rev : found.state === 'gone' ? found.rev : -1;
+}
 
 /**
  * The reads and whole-session writes the store composes, against one node. Sessions are
  * written attributes first, metadata last, so a node that has the metadata has the rest.
  */
 export class SessionIo {
-  /** Tombstones only need to outlast racing writers and a backup write in flight. */
-  readonly tombstoneExptime: number;
-
   constructor(
     readonly layout: KeyLayout,
     private readonly graceSeconds: number,
-  ) {
-    this.tombstoneExptime = Math.max(60, graceSeconds);
+  ) {}
+
+  /** A tombstone lives as long as the session could have, so no stale copy can outlive it. */
+  tombstoneExptime(record: MetaRecord, now = Date.now()): number {
+    return exptime(record.meta.expiresAt, now, Math.max(60, this.graceSeconds));
   }
 
   metaExptime(record: MetaRecord, now = Date.now()): number {
@@ -42,8 +54,8 @@ export class SessionIo {
     const item = items.get(metaKey);
     if (!item) return { state: 'missing' };
     const record = decodeRecord(id, item.value);
-    if (record === 'gone') return { state: 'gone', cas: item.cas };
     if (record === null) return { state: 'missing' };
+    if ('gone' in record) return { state: 'gone', cas: item.cas, rev: record.rev };
     const names = keys === 'all' ? record.keys : wanted.filter((key) => record.keys.includes(key));
     if (keys === 'all' && names.length > 0) {
       items = await node.getMany(names.map((key) => this.layout.attribute(id, key)));
@@ -73,12 +85,22 @@ export class SessionIo {
     await Promise.all(writes);
   }
 
-  /** Leaves a tombstone and deletes the attributes, so a stale copy can never come back. */
-  async wipe(node: MemcachedNode, id: string, keys: AttributeKey[]): Promise<void> {
+  /** Leaves a tombstone (one revision past `record`) and deletes the attributes: a stale copy can never come back. */
+  async wipe(node: MemcachedNode, id: string, record: MetaRecord): Promise<void> {
     await Promise.all([
-      node.store('set', this.layout.meta(id), TOMBSTONE, this.tombstoneExptime),
-      ...keys.map((key) => node.delete(this.layout.attribute(id, key))),
+      node.store('set', this.layout.meta(id), encodeTombstone(record.rev + 1), this.tombstoneExptime(record)),
+      ...record.keys.map((key) => node.delete(this.layout.attribute(id, key))),
     ]);
+  }
+
+  /** The same read on a copy: a node that is down just has nothing to say. */
+  async readCopy(node: MemcachedNode, id: string, keys: AttributeKey[] | 'all'): Promise<Found> {
+    try {
+      return await this.read(node, id, keys);
+    } catch (error) {
+      if (error instanceof NodeDown) return { state: 'missing' };
+      throw error;
+    }
   }
 }
 
