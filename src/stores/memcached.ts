@@ -1,8 +1,15 @@
 import type { MemcacheClient } from 'memcache-client';
 import { storeUnavailable, UnisessionError } from '../core/errors.js';
-import type { AttributeKey, MetaPatch, SessionChange, SessionMeta, Store } from '../core/store.js';
-import { encodeRecord, encodeTombstone, KeyLayout, type MetaRecord } from './memcached/layout.js';
-import { connectNodes, type MemcachedNode, NodeDown } from './memcached/nodes.js';
+import type { AttributeKey, SessionChange, SessionMeta, Store } from '../core/store.js';
+import {
+  applyChange,
+  encodeRecord,
+  encodeTombstone,
+  horizon,
+  KeyLayout,
+  type MetaRecord,
+} from './memcached/layout.js';
+import { connectNodes, invalid, type MemcachedNode, NodeDown, parseNodes } from './memcached/nodes.js';
 import { HashRing } from './memcached/ring.js';
 import { bestEffort, type Found, revision, SessionIo } from './memcached/session-io.js';
 import { checkGroup } from './sql-common.js';
@@ -318,44 +325,7 @@ export function memcachedStore(options: MemcachedStoreOptions): Store {
   return store;
 }
 
-/** Attribute items live up to one maxInactive past expiresAt (see MetaRecord.attrsUntil). */
-function horizon(meta: SessionMeta): number | null {
-  return meta.expiresAt === null ? null : meta.expiresAt + meta.maxInactive;
-}
-
-function applyChange(record: MetaRecord, change: SessionChange): MetaRecord {
-  const patch = Object.fromEntries(
-    Object.entries(change.meta ?? {}).filter(([, value]) => value !== undefined),
-  ) as MetaPatch;
-  const meta = { ...record.meta, ...patch };
-  const removed = new Set(change.remove ?? []);
-  const keys = [...new Set([...record.keys, ...(change.set?.keys() ?? [])])].filter(
-    (key) => !removed.has(key),
-  );
-  const { attrsUntil } = record;
-  const stillCovered = meta.expiresAt !== null && attrsUntil !== null && meta.expiresAt <= attrsUntil;
-  return { meta, keys, attrsUntil: stillCovered ? attrsUntil : horizon(meta), rev: record.rev + 1 };
-}
-
 function pause(attempt: number): Promise<void> {
   // Jitter, so writers that keep colliding spread out.
   return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(20, 2 ** attempt)));
-}
-
-const ADDRESS = /^[A-Za-z0-9.-]+:\d{1,5}$/;
-
-function parseNodes(value: string[] | string, option: string): string[] {
-  const list = (typeof value === 'string' ? value.split(',') : value)
-    .map((node) => node.trim())
-    .filter(Boolean);
-  for (const node of list) {
-    const port = Number(node.slice(node.lastIndexOf(':') + 1));
-    if (!ADDRESS.test(node) || port < 1 || port > 65535)
-      throw invalid(`${option}: "${node}" is not host:port`);
-  }
-  return [...new Set(list)];
-}
-
-function invalid(detail: string): UnisessionError {
-  return new UnisessionError('UNISESSION_INVALID_OPTION', detail);
 }

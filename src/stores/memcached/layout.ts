@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AttributeKey, SessionMeta } from '../../core/store.js';
+import type { AttributeKey, MetaPatch, SessionChange, SessionMeta } from '../../core/store.js';
 
 /**
  * How a session sits in memcached:
@@ -104,4 +104,24 @@ export function exptime(expiresAt: number | null, now: number, graceSeconds: num
   const seconds = Math.ceil((expiresAt - now) / 1000) + graceSeconds;
   if (seconds <= 0) return -1; // already over: store nothing that lives
   return seconds <= THIRTY_DAYS ? seconds : Math.floor(now / 1000) + seconds;
+}
+
+/** Attribute items live up to one maxInactive past expiresAt (see MetaRecord.attrsUntil). */
+export function horizon(meta: SessionMeta): number | null {
+  return meta.expiresAt === null ? null : meta.expiresAt + meta.maxInactive;
+}
+
+/** The record after one delta: patched metadata, updated index, next revision. */
+export function applyChange(record: MetaRecord, change: SessionChange): MetaRecord {
+  const patch = Object.fromEntries(
+    Object.entries(change.meta ?? {}).filter(([, value]) => value !== undefined),
+  ) as MetaPatch;
+  const meta = { ...record.meta, ...patch };
+  const removed = new Set(change.remove ?? []);
+  const keys = [...new Set([...record.keys, ...(change.set?.keys() ?? [])])].filter(
+    (key) => !removed.has(key),
+  );
+  const { attrsUntil } = record;
+  const stillCovered = meta.expiresAt !== null && attrsUntil !== null && meta.expiresAt <= attrsUntil;
+  return { meta, keys, attrsUntil: stillCovered ? attrsUntil : horizon(meta), rev: record.rev + 1 };
 }

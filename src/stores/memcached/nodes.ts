@@ -161,3 +161,22 @@ export async function connectNodes(addresses: string[], options: ConnectOptions)
     return new MemcachedNode(address, client as unknown as NodeClient, options.retryAfter, own === undefined);
   });
 }
+
+const ADDRESS = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+
+/** `host:port` list from an array or a comma-separated string; duplicates dropped. */
+export function parseNodes(value: string[] | string, option: string): string[] {
+  const list = (typeof value === 'string' ? value.split(',') : value)
+    .map((node) => node.trim())
+    .filter(Boolean);
+  for (const node of list) {
+    const port = Number(node.slice(node.lastIndexOf(':') + 1));
+    if (!ADDRESS.test(node) || port < 1 || port > 65535)
+      throw invalid(`${option}: "${node}" is not host:port`);
+  }
+  return [...new Set(list)];
+}
+
+export function invalid(detail: string): UnisessionError {
+  return new UnisessionError('UNISESSION_INVALID_OPTION', detail);
+}
