@@ -162,6 +162,21 @@ describe('memcached store: layout and distribution', () => {
     }
   });
 
+  it('uses clients the app already has, and leaves them open', async () => {
+    const own = new MemcacheClient({ server: nodes[0]!, cmdTimeout: 2000 });
+    const store = memcachedStore({ nodes: [nodes[0]!], group: uniqueGroup(), clients: { [nodes[0]!]: own } });
+    try {
+      const meta = sampleMeta();
+      await store.create(meta, new Map([[':a', '1']]));
+      assert.equal((await store.load(meta.id, 'all', Date.now()))?.attributes.get(':a'), '1');
+      await store.close();
+      await own.set('still-open', 'yes', { lifetime: 10 });
+      assert.equal((await own.get<string>('still-open'))?.value, 'yes');
+    } finally {
+      own.shutdown();
+    }
+  });
+
   it('rejects bad options clearly', () => {
     for (const bad of [
       { nodes: [] },
