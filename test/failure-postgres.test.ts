@@ -183,9 +183,11 @@ describe('postgres failure: server stops and restarts under a running Express ap
 
     await pg.start();
     // The app was not restarted: its pool reconnects by itself on the next request.
+    const tries: number[] = [];
     for (const [index, client] of clients.entries()) {
       let recovered: { count: number } | undefined;
       for (let i = 0; i < 50 && !recovered; i++) {
+        tries[index] = i + 1;
         const response = await client.request('/count');
         if (response.status === 200) recovered = (await response.json()) as { count: number };
         else await new Promise((resolve) => setTimeout(resolve, 200));
@@ -198,7 +200,7 @@ describe('postgres failure: server stops and restarts under a running Express ap
     }
     const ok = statuses.filter((status) => status === 200).length;
     console.log(
-      `postgres outage: ${ok} requests ok while stopping, ${outage.length} x 503 in ${Math.min(...outage)}-${Math.max(...outage)} ms`,
+      `postgres outage: ${ok} requests ok while stopping, ${outage.length} x 503 in ${Math.min(...outage)}-${Math.max(...outage)} ms, requests until recovered: ${tries}`,
     );
   });
 });
