@@ -268,8 +268,7 @@ export function memcachedStore(options: MemcachedStoreOptions): Store {
         const { found, holder, other } = await locate(primary, mirror, id, []);
         const won = await claim(holder, id, found, []);
         if (!won) return null;
-        await bestEffort(io.wipe(holder, id, won.record));
-        if (other) await bestEffort(io.wipe(other, id, won.record));
+        await Promise.all([holder, other].map((node) => node && bestEffort(io.wipe(node, id, won.record))));
         return won.record.meta;
       });
     },
@@ -286,8 +285,9 @@ export function memcachedStore(options: MemcachedStoreOptions): Store {
           await holder.store('set', layout.meta(oldId), encodeRecord(won.record), io.metaExptime(won.record));
           throw error;
         }
-        await bestEffort(io.wipe(holder, oldId, won.record));
-        if (other) await bestEffort(io.wipe(other, oldId, won.record));
+        await Promise.all(
+          [holder, other].map((node) => node && bestEffort(io.wipe(node, oldId, won.record))),
+        );
         return true;
       });
     },
