@@ -1,0 +1,209 @@
+/**
+ * `unisession demo`: a cluster of app nodes behind a round-robin load balancer, all sharing
+ * one session store, to show sessions surviving node switches, kills and a rolling redeploy.
+ */
+import type { Server } from 'node:http';
+import { parseArgs } from 'node:util';
+import { type Command, UsageError } from '../command.js';
+import { createBalancer } from './balancer.js';
+import { DEFAULT_STORE, describeStore, openStore, parseStore, type StoreSpec } from './stores.js';
+import { Supervisor } from './supervisor.js';
+
+const usage = `Usage: unisession demo [options]
+       unisession demo redeploy [--port 3000]
+
+Starts app nodes (separate Node processes of one Express app) behind a round-robin load
+balancer on http://127.0.0.1:<port>, all sharing one session store.
+
+Options:
+  --port <n>     the load balancer's port on 127.0.0.1 (default 3000; the nodes use ephemeral ports)
+  --nodes <n>    how many app nodes, 1 to 16 (default 3)
+  --store <url>  where sessions live, shared by every node (default ${DEFAULT_STORE}):
+                   sqlite:<file>
+                   redis://127.0.0.1:6379
+                   mongodb://127.0.0.1:27017/demo
+                   postgres://user@127.0.0.1:5432/db
+                   memcached://127.0.0.1:11211,127.0.0.1:11212
+                 (not "memory": each node process would have its own)
+  -h, --help     this help
+
+\`unisession demo redeploy\` asks a running demo to replace its nodes one by one, and waits.`;
+
+function options(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: { port: { type: 'string' }, nodes: { type: 'string' }, store: { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function integer(flag: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) {
+    throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, got "${text}"`);
+  }
+  return value;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = options(argv);
+  const port = integer('port', values.port ?? '3000', 1, 65535);
+  if (positionals[0] === 'redeploy' && positionals.length === 1) return redeploy(port);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const nodes = integer('nodes', values.nodes ?? '3', 1, 16);
+  const spec = parseStore(values.store ?? DEFAULT_STORE);
+  return serve(port, nodes, values.store ?? DEFAULT_STORE, spec);
+}
+
+async function serve(port: number, nodes: number, storeUrl: string, spec: StoreSpec): Promise<number> {
+  const storeLabel = describeStore(spec);
+  const problem = (await missingExpress()) ?? (await unreachable(spec, storeLabel));
+  if (problem) {
+    console.error(problem);
+    return 1;
+  }
+
+  const log = (line: string) => console.log(`  · ${line}`);
+  const supervisor = new Supervisor({ nodes, store: storeUrl, storeLabel, log });
+  const balancer = createBalancer(supervisor, log);
+  try {
+    await listen(balancer, port);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    console.error(
+      code === 'EADDRINUSE'
+        ? `Port ${port} on 127.0.0.1 is already in use (another demo still running?). Pick another one: --port ${port + 1} (with npm: npm start -- --port ${port + 1})`
+        : `Cannot listen on 127.0.0.1:${port}: ${(error as Error).message}`,
+    );
+    return 1;
+  }
+
+  // Listen before the nodes start, so that Ctrl-C during start-up also stops them in order.
+  // SIGHUP (the terminal closed) stops too: nothing may run on without its terminal.
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(name, resolve);
+  });
+  const stop = async () => {
+    balancer.close();
+    balancer.closeAllConnections();
+    await supervisor.stop();
+  };
+  const started = await Promise.race([
+    supervisor.start().then(
+      () => undefined,
+      (error: Error) => `The demo could not start its nodes: ${error.message}`,
+    ),
+    stopSignal.then((name) => `${name} while starting: stopped.`),
+  ]);
+  if (started !== undefined) {
+    console.error(started);
+    await stop();
+    return 1;
+  }
+
+  const url = `http://127.0.0.1:${port}`;
+  const list = supervisor
+    .view()
+    .nodes.map((node) => `${node.name} (pid ${node.pid}, port ${node.port})`)
+    .join(', ');
+  console.log(`
+unisession demo: ${nodes} app nodes behind a round-robin load balancer, no sticky sessions
+
+  Open   ${url}
+  Store  ${storeLabel}, shared by every node
+  Nodes  ${list}
+
+Three things to try:
+  1. Log in, then reload a few times: every reload is served by another node, and you stay
+     logged in with a visit counter that never skips.
+  2. Press "Kill this node": the node that served the page is killed (SIGKILL). The next page
+     comes from another node, you are still logged in, and the node is back in 3 seconds.
+  3. Press "Rolling redeploy" (or run: npx unisession demo redeploy --port ${port}) and keep
+     reloading: every node is replaced, one at a time, and nobody is logged out.
+
+Ctrl-C stops the demo and every process it started.
+`);
+
+  const signal = await stopSignal;
+  console.log(`\n${signal}: stopping the balancer and ${nodes} nodes...`);
+  // A second Ctrl-C while stopping means "now". The same signal often arrives twice at once
+  // (from the terminal to the whole process group, and forwarded by npm): that is not a second press.
+  const stoppingSince = Date.now();
+  process.on('SIGINT', () => {
+    if (Date.now() - stoppingSince > 1000) process.exit(130);
+  });
+  await stop();
+  console.log('Stopped. No process left behind.');
+  return 0;
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** The app nodes run Express; say so plainly if it is not installed. */
+async function missingExpress(): Promise<string | undefined> {
+  try {
+    await import('express');
+    return undefined;
+  } catch {
+    return 'The demo app runs on Express, which is not installed here: npm install express';
+  }
+}
+
+/** Opens the store once before forking, so a wrong URL or a stopped server is one clear message. */
+async function unreachable(spec: StoreSpec, label: string): Promise<string | undefined> {
+  try {
+    const store = await openStore(spec);
+    try {
+      await store.load('unisession-demo-probe', [], Date.now());
+    } finally {
+      await store.close().catch(() => undefined);
+    }
+    return undefined;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    return `Cannot use the store ${label}: ${(error as Error).message}`;
+  }
+}
+
+/** `unisession demo redeploy`: asks the running demo for a rolling redeploy and waits for it. */
+async function redeploy(port: number): Promise<number> {
+  const url = `http://127.0.0.1:${port}/_demo/redeploy`;
+  let response: Response;
+  try {
+    response = await fetch(url, { method: 'POST', headers: { accept: 'application/json' } });
+  } catch (error) {
+    console.error(
+      `No demo answers on 127.0.0.1:${port} (${(error as Error).message}). Start one with: npm start`,
+    );
+    return 1;
+  }
+  const result = (await response.json()) as {
+    error?: string;
+    version?: number;
+    ms?: number;
+    replaced?: Array<{ name: string; oldPid: number; newPid: number }>;
+  };
+  if (!response.ok) {
+    console.error(`Redeploy refused: ${result.error}`);
+    return 1;
+  }
+  for (const node of result.replaced ?? [])
+    console.log(`${node.name}: pid ${node.oldPid} → pid ${node.newPid}`);
+  console.log(`Rolling redeploy to v${result.version} done in ${result.ms} ms.`);
+  return 0;
+}
+
+export const demoCommand: Command = { usage, run };
