@@ -338,8 +338,8 @@ export function redisStore(options: RedisStoreOptions = {}): Store {
     },
 
     list(filter) {
-      const limit = checkLimit(filter.limit, 100);
       return withClient(async (client) => {
+        const limit = checkLimit(filter.limit, 100);
         // One more than a page tells whether there is a next page.
         const found: SessionMeta[] = [];
         const take = (meta: SessionMeta | null) => {
@@ -399,8 +399,8 @@ export function redisStore(options: RedisStoreOptions = {}): Store {
     },
 
     sweep(now, limit) {
-      checkLimit(limit, 1);
       return withClient(async (client) => {
+        checkLimit(limit, 1);
         const swept: SessionMeta[] = [];
         for (const app of await appsOf(client, {})) {
           // Every candidate leaves the expired range once processed (deleted, found stale, or
