@@ -1,7 +1,13 @@
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { isUnisessionError, storeUnavailable, UnisessionError } from '../core/errors.js';
 import type { AttributeKey, ListFilter, SessionMeta, Store } from '../core/store.js';
-import { type ClusterNode, createClient, parseClusterNodes, type RedisClient } from './redis/client.js';
+import {
+  type ClusterNode,
+  createClient,
+  parseClusterNodes,
+  type RedisClient,
+  whenReady,
+} from './redis/client.js';
 import {
   checkAttributeKey,
   encodePrincipal,
@@ -117,6 +123,8 @@ export function redisStore(options: RedisStoreOptions = {}): Store {
   async function withClient<T>(work: (client: RedisClient) => Promise<T>): Promise<T> {
     const client = await connect();
     try {
+      // A client you pass in keeps its own queueing behaviour; ours never queue (see client.ts).
+      if (owned) await whenReady(client, settings.connectTimeout);
       return await work(client);
     } catch (error) {
       if (isUnisessionError(error)) throw error;

@@ -14,21 +14,68 @@ export interface ConnectionSettings {
 }
 
 /**
- * Defaults that make a request against a stopped Redis fail within about `commandTimeout`
- * instead of hanging (ioredis would otherwise queue commands and retry them 20 times), while
- * the client keeps reconnecting in the background, at most a second apart, so service resumes
- * by itself when Redis is back.
+ * Defaults that make a request against a stopped Redis fail at once (or within
+ * `commandTimeout`) instead of hanging, while the client keeps reconnecting in the background,
+ * at most a second apart, so service resumes by itself when Redis is back.
+ *
+ * No command is ever queued for later: ioredis's offline queue and its resending of
+ * unanswered commands after a reconnect are off, because a write that was already reported
+ * as failed (503) must not happen afterwards, behind newer writes. `whenReady` waits for the
+ * first connection instead.
  */
 function resilientOptions(settings: ConnectionSettings): RedisOptions {
   return {
     commandTimeout: settings.commandTimeout,
     connectTimeout: settings.connectTimeout,
-    // A command queued while disconnected is failed after one further reconnect attempt.
     maxRetriesPerRequest: 1,
     retryStrategy: (times) => Math.min(100 * times, 1000),
-    // Commands issued before the first connection completes wait for it (bounded by commandTimeout).
-    enableOfflineQueue: true,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
   };
+}
+
+/** The last connection error of each client we created, to say why it is down. */
+const lastErrors = new WeakMap<RedisClient, Error>();
+const waits = new WeakMap<RedisClient, Promise<void>>();
+
+/**
+ * Resolves when the client can take commands. While it is reconnecting after a loss this
+ * fails at once (a request must not wait for an outage to end); while it is connecting
+ * (start-up, or a reconnect attempt under way) it waits up to `timeoutMs`.
+ */
+export function whenReady(client: RedisClient, timeoutMs: number): Promise<void> {
+  const status = client.status;
+  if (status === 'ready') return Promise.resolve();
+  const down = (what: string) => {
+    const cause = lastErrors.get(client);
+    return new Error(cause ? `${what}: ${cause.message}` : what, { cause });
+  };
+  if (status === 'reconnecting' || status === 'close' || status === 'end' || status === 'disconnecting') {
+    return Promise.reject(down(`not connected (${status})`));
+  }
+  let wait = waits.get(client);
+  if (!wait) {
+    if (status === 'wait') client.connect().catch(() => {}); // lazyConnect: start now
+    wait = new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error) => {
+        clearTimeout(timer);
+        client.off('ready', onReady);
+        client.off('close', onClose);
+        client.off('end', onClose);
+        waits.delete(client);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onReady = () => settle();
+      const onClose = () => settle(down('could not connect'));
+      const timer = setTimeout(() => settle(down(`no connection within ${timeoutMs} ms`)), timeoutMs);
+      client.once('ready', onReady);
+      client.once('close', onClose);
+      client.once('end', onClose);
+    });
+    waits.set(client, wait);
+  }
+  return wait;
 }
 
 /** Builds the ioredis client the options ask for: Cluster, Sentinel (via redisOptions) or standalone. */
@@ -48,6 +95,7 @@ export async function createClient(settings: ConnectionSettings): Promise<RedisC
   if (settings.cluster) {
     client = new ClusterClass(settings.cluster, {
       clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
+      enableOfflineQueue: false,
       ...settings.clusterOptions,
       redisOptions,
     });
@@ -58,7 +106,7 @@ export async function createClient(settings: ConnectionSettings): Promise<RedisC
   }
   // The store reports failures per operation (UNISESSION_STORE_UNAVAILABLE); without a
   // listener ioredis would also print every reconnect failure to the console.
-  client.on('error', () => {});
+  client.on('error', (error: Error) => lastErrors.set(client, error));
   return client;
 }
 
