@@ -4,7 +4,12 @@
  * period, stale index entries, round trips, bad options, failure to connect).
  */
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { jsonCodec } from '../src/codec/json.js';
@@ -21,6 +26,58 @@ if (!url) {
 }
 
 runStoreConformance('redis', () => redisStore({ url, group: uniqueGroup() }));
+
+// The same suite through Sentinel (the ioredis options pass through): a private master and one
+// Sentinel watching it, on free ports, stopped when the file is done.
+const sentinelDir = mkdtempSync(join(tmpdir(), 'unisession-sentinel-'));
+const servers: ChildProcess[] = [];
+after(async () => {
+  for (const server of servers) {
+    if (server.exitCode !== null || server.signalCode !== null) continue;
+    const exited = once(server, 'exit');
+    server.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(sentinelDir, { recursive: true, force: true });
+});
+runStoreConformance('redis via sentinel', async () => {
+  const [masterPort, sentinelPort] = [await freePort(), await freePort()];
+  const common = ['--bind', '127.0.0.1', '--dir', sentinelDir, '--save', ''];
+  servers.push(spawn('redis-server', ['--port', String(masterPort), ...common], { stdio: 'ignore' }));
+  const conf = join(sentinelDir, 'sentinel.conf');
+  writeFileSync(conf, `port ${sentinelPort}\nsentinel monitor main 127.0.0.1 ${masterPort} 1\n`);
+  servers.push(spawn('redis-server', [conf, '--sentinel', ...common.slice(0, 4)], { stdio: 'ignore' }));
+  await Promise.all([waitForRedis(masterPort), waitForRedis(sentinelPort)]);
+  return redisStore({
+    redisOptions: { sentinels: [{ host: '127.0.0.1', port: sentinelPort }], name: 'main' },
+    group: uniqueGroup(),
+  });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForRedis(port: number): Promise<void> {
+  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null });
+  client.on('error', () => {}); // refused until the server is up: retried below
+  for (let i = 0; ; i++) {
+    try {
+      await client.connect();
+      await client.ping();
+      client.disconnect();
+      return;
+    } catch (error) {
+      if (i > 100) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
 
 const attrs = (entries: Record<string, string>) => new Map(Object.entries(entries));
 const near = (actual: number, expected: number, tolerance: number, what: string) =>
@@ -286,12 +343,7 @@ describe('redis store: options and bad input', () => {
   });
 
   it('fails fast with UNISESSION_STORE_UNAVAILABLE when nothing listens', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-    });
+    const port = await freePort();
     const store = redisStore({ url: `redis://127.0.0.1:${port}` });
     try {
       for (const call of [
