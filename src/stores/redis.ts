@@ -1,13 +1,6 @@
-import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { isUnisessionError, storeUnavailable, UnisessionError } from '../core/errors.js';
-import type { AttributeKey, ListFilter, SessionMeta, Store } from '../core/store.js';
-import {
-  type ClusterNode,
-  createClient,
-  parseClusterNodes,
-  type RedisClient,
-  whenReady,
-} from './redis/client.js';
+import type { AttributeKey, SessionMeta, Store } from '../core/store.js';
+import { createClient, type RedisClient, whenReady } from './redis/client.js';
 import {
   checkAttributeKey,
   encodePrincipal,
@@ -20,60 +13,13 @@ import {
   metaPairs,
   RedisLayout,
 } from './redis/layout.js';
+import { checkLimit, type RedisStoreOptions, resolveRedisOptions } from './redis/options.js';
+import { RedisQueries } from './redis/queries.js';
 import { evalScript, type LuaScript, SCRIPTS, type ScriptReply } from './redis/scripts.js';
 
-export interface RedisStoreOptions {
-  /** A standalone server's URL (`redis://[:password@]host:port[/db]`, `rediss://` for TLS). @default 'redis://127.0.0.1:6379' */
-  url?: string;
-  /** Redis Cluster seed nodes, as `{ host, port }` or `'host:port'`; `url` must then be left out. @default undefined */
-  cluster?: ClusterNode[];
-  /**
-   * ioredis options passed through (password, TLS, db...). For Sentinel give
-   * `{ sentinels: [{ host, port }], name: 'mymaster' }` here and leave `url` out. With
-   * `cluster` these are the per-node options. @default {}
-   */
-  redisOptions?: RedisOptions;
-  /** ioredis Cluster options passed through (natMap, scaleReads...). @default {} */
-  clusterOptions?: Omit<ClusterOptions, 'redisOptions'>;
-  /** An ioredis `Redis` or `Cluster` client you already have; `close()` then leaves it open. @default undefined */
-  client?: Redis | Cluster;
-  /** Key prefix; apps that share sessions use the same group. `[A-Za-z0-9_-]{1,64}`. @default 'unisession' */
-  group?: string;
-  /** A command with no reply after this many ms fails with UNISESSION_STORE_UNAVAILABLE. @default 2000 */
-  commandTimeout?: number;
-  /** Give up on a TCP connection attempt after this many ms (then retry in the background). @default 2000 */
-  connectTimeout?: number;
-  /**
-   * Redis deletes a session's key natively this long after its `expiresAt` (PEXPIREAT), so
-   * the sweeper normally deletes it first and fires `destroyed` (reason `expired`). With 0,
-   * Redis may win the race and such sessions vanish without the event. @default 3_600_000 (1 h)
-   */
-  expiryGraceMs?: number;
-}
+export type { RedisStoreOptions } from './redis/options.js';
 
 const STORE = 'redis';
-const GROUP_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-/** How many ids one list/count step reads at a time. */
-const SCAN_CHUNK = 200;
-
-const invalid = (detail: string) => new UnisessionError('UNISESSION_INVALID_OPTION', `redis: ${detail}`);
-
-function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0 || (value === 0 && !allowZero)) {
-    throw invalid(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number of ms, got ${value}`);
-  }
-  return value;
-}
-
-function checkLimit(limit: number | undefined, fallback: number): number {
-  if (limit === undefined) return fallback;
-  if (!Number.isInteger(limit) || limit < 1) throw invalid(`limit must be a positive integer, got ${limit}`);
-  return limit;
-}
-
-/** Redis orders members by bytes (ZRANGEBYLEX); merge ids from several sets the same way. */
-const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 const isCluster = (client: RedisClient) => (client as { isCluster?: boolean }).isCluster === true;
 
@@ -86,25 +32,9 @@ const isCluster = (client: RedisClient) => (client as { isCluster?: boolean }).i
  * createSessionManager({ app: 'shop', store: redisStore({ url: process.env.REDIS_URL }) });
  */
 export function redisStore(options: RedisStoreOptions = {}): Store {
-  const group = options.group ?? 'unisession';
-  if (!GROUP_PATTERN.test(group)) throw invalid(`group must match ${GROUP_PATTERN}, got "${group}"`);
-  if (options.client && (options.url || options.cluster || options.redisOptions)) {
-    throw invalid('pass either client or url/cluster/redisOptions, not both');
-  }
-  if (options.url !== undefined && options.cluster !== undefined) throw invalid('pass either url or cluster');
-  if (options.url !== undefined && (typeof options.url !== 'string' || options.url === '')) {
-    throw invalid('url must be a non-empty string');
-  }
-  const grace = positive('expiryGraceMs', options.expiryGraceMs, 3_600_000, true);
-  const settings = {
-    url: options.url ?? 'redis://127.0.0.1:6379',
-    cluster: options.cluster === undefined ? undefined : parseClusterNodes(options.cluster),
-    redisOptions: options.redisOptions ?? {},
-    clusterOptions: options.clusterOptions ?? {},
-    commandTimeout: positive('commandTimeout', options.commandTimeout, 2000),
-    connectTimeout: positive('connectTimeout', options.connectTimeout, 2000),
-  };
+  const { group, grace, settings } = resolveRedisOptions(options);
   const layout = new RedisLayout(group);
+  const queries = new RedisQueries(layout);
   const owned = options.client === undefined;
   let pending: Promise<RedisClient> | undefined;
   let closed = false;
@@ -171,62 +101,6 @@ export function redisStore(options: RedisStoreOptions = {}): Store {
     );
     return status === 'ok';
   }
-
-  async function readMetas(client: RedisClient, ids: string[]): Promise<Array<SessionMeta | null>> {
-    return Promise.all(
-      ids.map(async (id) => {
-        const values = await client.hmget(layout.session(id), ...META_FIELD_NAMES);
-        return metaFromFields(id, (field) => values[META_FIELD_NAMES.indexOf(field)]);
-      }),
-    );
-  }
-
-  /** The next `n` ids after `after`, in byte order, across the given apps' id indexes. */
-  async function nextIds(client: RedisClient, apps: string[], after: string | undefined, n: number) {
-    const perApp = await Promise.all(
-      apps.map(async (app) => {
-        const ids = await client.zrangebylex(
-          layout.ids(app),
-          after === undefined ? '-' : `(${after}`,
-          '+',
-          'LIMIT',
-          0,
-          n,
-        );
-        return ids.map((id) => ({ id, app }));
-      }),
-    );
-    return perApp
-      .flat()
-      .sort((a, b) => byteOrder(a.id, b.id))
-      .slice(0, n);
-  }
-
-  /** The ids of a principal whose session still exists with that principal; stale entries are removed. */
-  async function principalSessions(client: RedisClient, principal: string) {
-    const key = layout.principal(principal);
-    const ids = (await client.smembers(key)).sort(byteOrder);
-    const metas = await readMetas(client, ids);
-    const stale = ids.filter((_, i) => metas[i]?.principal !== principal);
-    if (stale.length > 0) await client.srem(key, ...stale);
-    return metas.filter((meta): meta is SessionMeta => meta?.principal === principal);
-  }
-
-  async function removeStale(client: RedisClient, stale: Array<{ id: string; app: string }>): Promise<void> {
-    await Promise.all(
-      stale.map(({ id, app }) =>
-        Promise.all([client.zrem(layout.expiry(app), id), client.zrem(layout.ids(app), id)]),
-      ),
-    );
-  }
-
-  const matches = (meta: SessionMeta, filter: ListFilter) =>
-    (filter.app === undefined || meta.app === filter.app) &&
-    (filter.principal === undefined || meta.principal === filter.principal) &&
-    (filter.aliveAt === undefined || meta.expiresAt === null || meta.expiresAt > filter.aliveAt);
-
-  const appsOf = async (client: RedisClient, filter: { app?: string }) =>
-    filter.app !== undefined ? [filter.app] : (await client.smembers(layout.apps)).sort(byteOrder);
 
   return {
     name: STORE,
@@ -346,63 +220,16 @@ export function redisStore(options: RedisStoreOptions = {}): Store {
     },
 
     list(filter) {
-      return withClient(async (client) => {
-        const limit = checkLimit(filter.limit, 100);
-        // One more than a page tells whether there is a next page.
-        const found: SessionMeta[] = [];
-        const take = (meta: SessionMeta | null) => {
-          if (meta && matches(meta, filter) && found.length <= limit) found.push(meta);
-        };
-        if (filter.principal !== undefined) {
-          const cursor = filter.cursor;
-          for (const meta of await principalSessions(client, filter.principal)) {
-            if (cursor === undefined || byteOrder(meta.id, cursor) > 0) take(meta);
-          }
-        } else {
-          const apps = await appsOf(client, filter);
-          let after = filter.cursor;
-          while (found.length <= limit) {
-            const batch = await nextIds(client, apps, after, SCAN_CHUNK);
-            if (batch.length === 0) break;
-            const metas = await readMetas(
-              client,
-              batch.map((entry) => entry.id),
-            );
-            await removeStale(
-              client,
-              batch.filter((_, i) => metas[i] === null),
-            );
-            for (const meta of metas) take(meta);
-            after = batch[batch.length - 1]!.id;
-          }
-        }
-        const page = found.slice(0, limit);
-        return found.length > limit ? { sessions: page, next: page[limit - 1]!.id } : { sessions: page };
-      });
+      return withClient(async (client) => queries.list(client, filter, checkLimit(filter.limit, 100)));
     },
 
     count(filter) {
-      return withClient(async (client) => {
-        if (filter.principal !== undefined) {
-          return (await principalSessions(client, filter.principal)).filter((meta) => matches(meta, filter))
-            .length;
-        }
-        // O(log n) per app from the expiry index; see the docs on index staleness.
-        const apps = await appsOf(client, filter);
-        const counts = await Promise.all(
-          apps.map((app) =>
-            filter.aliveAt === undefined
-              ? client.zcard(layout.expiry(app))
-              : client.zcount(layout.expiry(app), `(${filter.aliveAt}`, '+inf'),
-          ),
-        );
-        return counts.reduce((sum, n) => sum + n, 0);
-      });
+      return withClient((client) => queries.count(client, filter));
     },
 
     findByPrincipal(principal) {
       return withClient(async (client) =>
-        (await principalSessions(client, principal)).map((meta) => meta.id),
+        (await queries.principalSessions(client, principal)).map((meta) => meta.id),
       );
     },
 
@@ -410,7 +237,7 @@ export function redisStore(options: RedisStoreOptions = {}): Store {
       return withClient(async (client) => {
         checkLimit(limit, 1);
         const swept: SessionMeta[] = [];
-        for (const app of await appsOf(client, {})) {
+        for (const app of await queries.apps(client, undefined)) {
           // Every candidate leaves the expired range once processed (deleted, found stale, or
           // re-scored because it was touched meanwhile), so this loop ends; the cap is a guard.
           for (let round = 0; swept.length < limit && round < 100; round++) {
