@@ -481,6 +481,13 @@ describe('unisession demo: bad input', { timeout: 60_000 }, () => {
     assert.doesNotMatch(stdout, /pid/);
   });
 
+  it('`demo redeploy` with no demo running says so', async () => {
+    const closed = await freePort();
+    const { code, stderr } = await runCli(['demo', 'redeploy', '--port', String(closed)]);
+    assert.equal(code, 1);
+    assert.match(stderr, new RegExp(`No demo answers on 127\\.0\\.0\\.1:${closed} \\(ECONNREFUSED\\)`));
+  });
+
   it('lists its commands with --help and refuses an unknown one', async () => {
     const [help, unknown, demoHelp] = await Promise.all([
       runCli(['--help']),
@@ -493,6 +500,33 @@ describe('unisession demo: bad input', { timeout: 60_000 }, () => {
     assert.match(unknown.stderr, /unknown command "dmeo"/);
     assert.equal(demoHelp.code, 0);
     assert.match(demoHelp.stdout, /--store <url>/);
+  });
+});
+
+describe('unisession demo: no orphans', { timeout: 60_000 }, () => {
+  it('takes its nodes down with it when the supervisor itself is SIGKILLed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'unisession-demo-'));
+    const port = await freePort();
+    const demo = await startDemo([
+      '--port',
+      String(port),
+      '--nodes',
+      '2',
+      '--store',
+      `sqlite:${join(dir, 's.sqlite')}`,
+    ]);
+    try {
+      const { pids } = (await (await fetch(`http://127.0.0.1:${port}/_demo/nodes`)).json()) as Cluster;
+      assert.equal(pids.length, 2);
+      assert.ok(pids.every(isAlive));
+      demo.process.kill('SIGKILL');
+      await demo.exit;
+      // Each node sees its IPC channel close and exits: nothing is left serving a dead demo.
+      await until('the nodes to exit', async () => (pids.some(isAlive) ? undefined : true), 10_000);
+    } finally {
+      demo.process.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -185,9 +185,8 @@ async function redeploy(port: number): Promise<number> {
   try {
     response = await fetch(url, { method: 'POST', headers: { accept: 'application/json' } });
   } catch (error) {
-    console.error(
-      `No demo answers on 127.0.0.1:${port} (${(error as Error).message}). Start one with: npm start`,
-    );
+    const reason = (error as Error & { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    console.error(`No demo answers on 127.0.0.1:${port} (${reason}). Start one with: npx unisession demo`);
     return 1;
   }
   const result = (await response.json()) as {

@@ -80,8 +80,8 @@ function banner(model: PageModel): string {
   return notes.join('\n');
 }
 
-function nodeRow(node: NodeView, served: string, now: number): string {
-  const current = node.name === served;
+function nodeRow(node: NodeView, servedBy: number, now: number): string {
+  const current = node.pid === servedBy;
   return `<tr class="${current ? 'current' : ''}">
       <td><span class="dot ${node.state}"></span><span class="chip" style="--h:${hue(node.name)}">${escapeHtml(node.name)}</span></td>
       <td>${node.state}</td><td>v${node.version}</td><td>${node.pid ?? '–'}</td><td>${node.port ?? '–'}</td>
@@ -135,7 +135,7 @@ ${live ? '<meta http-equiv="refresh" content="1">' : ''}
   input { font: inherit; padding: 6px 9px; border: 1px solid #d1d5db; border-radius: 6px; }
   button, .button { font: inherit; font-weight: 600; padding: 7px 14px; border-radius: 6px; border: 0; background: #2563eb; color: #fff; cursor: pointer; text-decoration: none; display: inline-block; }
   button.secondary, .button.secondary { background: #e5e7eb; color: #1f2937; }
-  button.danger { background: #dc2626; } button.warn { background: #d97706; }
+  button.danger { background: #dc2626; } button.warn { background: #d97706; } button:disabled { opacity: .45; cursor: default; }
   .actions { display: flex; gap: 10px; flex-wrap: wrap; } .actions form { margin: 0; }
   .note { padding: 10px 14px; border-radius: 8px; margin: 14px 0 0; } .note.warn { background: #fef3c7; } .note.info { background: #dbeafe; } .note.bad { background: #fee2e2; }
   ul { margin: 6px 0 0; padding-left: 20px; } li { margin: 3px 0; }
@@ -151,6 +151,7 @@ ${banner(model)}
     <h2>This request was served by</h2>
     <p class="big" id="node-name">${escapeHtml(node.name)}</p>
     <p class="mono muted">pid <span id="node-pid">${node.pid}</span> · port <span id="node-port">${node.port ?? '–'}</span> · version <span id="node-version">v${node.version}</span></p>
+    <p class="muted">Reload: the balancer sends each request to the next node, with no stickiness.</p>
   </section>
   <section class="card">
     <h2>Visits in this session</h2>
@@ -172,7 +173,7 @@ ${banner(model)}
     <h2>Cluster: ${up} of ${cluster.nodes.length} nodes up</h2>
     <table>
       <thead><tr><th>node</th><th>state</th><th>version</th><th>pid</th><th>port</th><th>requests</th><th>started</th></tr></thead>
-      <tbody id="nodes">${cluster.nodes.map((n) => nodeRow(n, node.name, now)).join('')}</tbody>
+      <tbody id="nodes">${cluster.nodes.map((n) => nodeRow(n, node.pid, now)).join('')}</tbody>
     </table>
     <div class="actions" style="margin-top:14px">
       <a class="button secondary" href="/" id="reload">Reload</a>

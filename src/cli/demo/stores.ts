@@ -4,7 +4,7 @@
  * so the default SQLite demo needs none of the server drivers.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Store } from '../../core/store.js';
 import { sqliteStore } from '../../stores/sqlite.js';
 import { UsageError } from '../command.js';
@@ -82,8 +82,11 @@ function checkedUrl(text: string): string {
 /** The spec for display: passwords masked, the SQLite path as given. */
 export function describeStore(spec: StoreSpec): string {
   switch (spec.kind) {
-    case 'sqlite':
-      return `sqlite:${spec.file}`;
+    case 'sqlite': {
+      // Relative to where the demo was started when it lives there (the default does).
+      const local = relative(process.cwd(), spec.file);
+      return `sqlite:${local.startsWith('..') || isAbsolute(local) ? spec.file : local}`;
+    }
     case 'memcached':
       return `memcached://${spec.nodes.join(',')}`;
     default: {

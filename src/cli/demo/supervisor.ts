@@ -123,6 +123,8 @@ export class Supervisor implements Rotation {
   private readonly live = new Set<AppNode>();
   /** Replaced nodes that are draining; shown on the page until they exit. */
   private readonly draining = new Set<AppNode>();
+  /** Replacements a redeploy is starting; shown on the page until they take over. */
+  private readonly incoming = new Set<AppNode>();
   /** Every pid ever forked, so a caller can check that none outlives the demo. */
   readonly pids: number[] = [];
   private version = 1;
@@ -171,7 +173,10 @@ export class Supervisor implements Rotation {
   }
 
   private views(): NodeView[] {
-    return [...this.slots.map((slot) => slot.node), ...this.draining].map((node) => node.view());
+    const nodes = [...this.slots.map((slot) => slot.node), ...this.incoming, ...this.draining];
+    // Old and new processes of one slot side by side.
+    nodes.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }) || a.version - b.version);
+    return nodes.map((node) => node.view());
   }
 
   /** SIGKILLs a node, as a crash would; the supervisor restarts it after `restartDelay`. */
@@ -204,10 +209,13 @@ export class Supervisor implements Rotation {
         slot.replacing = true;
         this.broadcast();
         const fresh = this.fork(slot.name, version);
+        this.incoming.add(fresh);
+        this.broadcast();
         try {
           await fresh.ready;
         } finally {
           slot.replacing = false;
+          this.incoming.delete(fresh);
         }
         const old = slot.node;
         clearTimeout(slot.restartTimer);
