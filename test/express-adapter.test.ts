@@ -190,6 +190,16 @@ describe('express adapter (express-session drop-in)', () => {
     }
   });
 
+  it('serves a session holding an undecodable value, and leaves that value stored for older nodes', async () => {
+    const client = new Client(app.base);
+    await client.json('/views');
+    const legacy = '{"$t":"@ClassFromAnOlderRelease","v":{}}';
+    await store.update(client.sessionId!, { set: new Map([['app:legacy', legacy]]) });
+    assert.equal((await client.json('/views')).views, 2);
+    const stored = await store.load(client.sessionId!, 'all', Date.now());
+    assert.equal(stored?.attributes.get('app:legacy'), legacy);
+  });
+
   it("follows Express's trust proxy setting for the Secure flag", async () => {
     const response = await fetch(`${app.base}/views`, { headers: { 'x-forwarded-proto': 'https' } });
     assert.match(response.headers.get('set-cookie')!, /; Secure/);

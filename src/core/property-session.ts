@@ -11,23 +11,48 @@ import type { Session } from './session.js';
 
 type Bag = Record<string, unknown>;
 
-/** Copies every attribute the handle has loaded onto `target` as an own enumerable property. */
+/** The getters `fillFromHandle` installs; a property still holding one was never read or assigned. */
+const lazyGetters = new WeakSet<() => unknown>();
+
+function defineValue(target: object, name: string, value: unknown): void {
+  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * Puts every attribute the handle has loaded on `target` as an own enumerable property. Values
+ * are decoded on first access (the getter then turns into a plain data property), so a request
+ * that reads one attribute of a large session decodes, and later re-encodes, only that one.
+ */
 export function fillFromHandle(target: object, handle: Session): void {
   for (const name of handle.loadedNames()) {
-    const value = handle.peek(name);
-    if (value !== undefined) (target as Bag)[name] = value;
+    const get = () => {
+      const value = handle.peek(name);
+      // An undecodable value reads as undefined and stays lazy, so the commit leaves it stored.
+      if (value !== undefined) defineValue(target, name, value);
+      return value;
+    };
+    lazyGetters.add(get);
+    Object.defineProperty(target, name, {
+      get,
+      set: (value: unknown) => defineValue(target, name, value),
+      enumerable: true,
+      configurable: true,
+    });
   }
 }
 
 /**
  * Copies `target`'s own enumerable properties into the handle: a new or reassigned value is
- * set, an `undefined` or deleted one is removed. A property still holding the very object that
- * was loaded is left alone: the handle re-encodes it at commit, which catches in-place changes.
+ * set, an `undefined` or deleted one is removed. A property never touched, or still holding the
+ * very object that was loaded, is left alone: the handle re-encodes loaded objects at commit,
+ * which catches in-place changes.
  */
 export function syncToHandle(target: object, handle: Session): void {
   const bag = target as Bag;
   const present = new Set(Object.keys(bag));
   for (const name of present) {
+    const getter = Object.getOwnPropertyDescriptor(bag, name)?.get;
+    if (getter && lazyGetters.has(getter)) continue;
     const value = bag[name];
     if (value === undefined) handle.removeSync(name);
     else if (value !== handle.peek(name)) handle.setSync(name, value);
