@@ -97,8 +97,10 @@ function printTable(rows: Row[]): void {
   for (const line of lines) console.log(format(line));
 }
 
+/** `BENCH_ONLY=mongodb npm run bench` runs only the suites whose name contains "mongodb". */
+const only = process.env.BENCH_ONLY ?? '';
 const rows: Row[] = [];
-for (const { suite, url, ours, anchor } of suites) {
+for (const { suite, url, ours, anchor } of suites.filter((s) => s.suite.includes(only))) {
   if (!url) throw new Error(`${suite}: the store URL is not set; run through \`npm run bench\``);
   for (const size of SIZES) {
     const anchorRows = await runContestant(anchor, url, suite, size);
@@ -116,7 +118,7 @@ try {
   const { runFastifyBench } = (await import('./fastify.js')) as {
     runFastifyBench?: (options: Record<string, unknown>) => Promise<Row[]>;
   };
-  if (runFastifyBench)
+  if (runFastifyBench && 'fastify + redis'.includes(only))
     rows.push(
       ...(await runFastifyBench({ redisUrl: process.env.REDIS_URL, seconds: SECONDS, sessions: SESSIONS })),
     );
