@@ -16,6 +16,10 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'run a demo cluster: shared sessions surviving node switches, kills and a rolling redeploy',
     load: async () => (await import('./demo/index.js')).demoCommand,
   },
+  migrate: {
+    summary: 'create the PostgreSQL tables of a group ahead of time',
+    load: async () => (await import('./migrate-command.js')).migrateCommand,
+  },
 };
 
 function help(): string {
