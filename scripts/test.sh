@@ -5,6 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+if [ $# -eq 0 ]; then
+  # The whole run also checks types and lint, so CI enforces them.
+  npx --no-install tsc -p tsconfig.json --noEmit
+  npx --no-install biome check src test bench examples
+fi
+
 bash scripts/services.sh start >/dev/null
 # shellcheck disable=SC1091
 source .services/env
