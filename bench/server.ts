@@ -83,6 +83,30 @@ async function middleware(): Promise<RequestHandler> {
   }
 }
 
+/** Starts each contestant on an empty store, so earlier runs neither help nor hurt it. */
+async function clearStore(): Promise<void> {
+  if (system.endsWith('redis')) {
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(storeUrl.href);
+    for (const pattern of ['benchu:*', 'benchx:*']) {
+      const keys = await redis.keys(pattern);
+      for (let i = 0; i < keys.length; i += 500) await redis.unlink(...keys.slice(i, i + 500));
+    }
+    await redis.quit();
+  } else {
+    const { MongoClient } = await import('mongodb');
+    const client = await new MongoClient(storeUrl.href).connect();
+    await client.db('bench').dropDatabase();
+    await client
+      .db('unisession')
+      .collection('benchu_sessions')
+      .drop()
+      .catch(() => undefined);
+    await client.close();
+  }
+}
+
+await clearStore();
 const app = express();
 app.use(await middleware());
 app.get('/seed', (req, res) => {

@@ -573,7 +573,7 @@ start_mongo() {
     die "port $MONGO_PORT is in use by something that is not our mongo server ($(port_owner "$MONGO_PORT"))"
   build_mongo_jar
   log "mongo: starting mongo-java-server on $MONGO_PORT"
-  setsid nohup java -Xms32m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+  setsid nohup java -Xms32m -Xmx2g -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -jar "$MONGO_JAR" "$MONGO_PORT" --host "$HOST" --pid-file "$pidfile" \
     </dev/null >>"$logf" 2>&1 9>&- &
