@@ -18,6 +18,7 @@ import net from 'node:net';
 import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { type Node, startNode, stopNode } from '../test/helpers/processes.js';
+import { library } from './library.js';
 import { bytesPerRequest, measure, seed } from './load.js';
 
 export interface Row {
@@ -155,8 +156,8 @@ async function serve(system: string, storeUrl: string): Promise<void> {
 
 async function register(app: FastifyInstance, system: string, storeUrl: string): Promise<void> {
   if (system === OURS) {
-    const { unisession } = await import('../src/adapters/fastify.js');
-    const { redisStore } = await import('../src/stores/redis.js');
+    const { unisession } = await library<typeof import('../src/adapters/fastify.js')>('adapters/fastify.js');
+    const { redisStore } = await library<typeof import('../src/stores/redis.js')>('stores/redis.js');
     await app.register(unisession, {
       app: 'bench',
       secret: 'bench-secret-bench-secret-bench-secret',

@@ -10,6 +10,7 @@
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import express, { type RequestHandler } from 'express';
+import { library } from './library.js';
 
 const system = process.env.SYSTEM ?? '';
 const storeUrl = new URL(process.env.STORE_URL ?? '');
@@ -30,8 +31,8 @@ async function middleware(): Promise<RequestHandler> {
   const maxAge = 3_600_000;
   switch (system) {
     case 'unisession-redis': {
-      const { session } = await import('../src/adapters/express.js');
-      const { redisStore } = await import('../src/stores/redis.js');
+      const { session } = await library<typeof import('../src/adapters/express.js')>('adapters/express.js');
+      const { redisStore } = await library<typeof import('../src/stores/redis.js')>('stores/redis.js');
       return session({
         app: 'bench',
         secret: 'bench',
@@ -40,8 +41,8 @@ async function middleware(): Promise<RequestHandler> {
       });
     }
     case 'unisession-mongodb': {
-      const { session } = await import('../src/adapters/express.js');
-      const { mongodbStore } = await import('../src/stores/mongodb.js');
+      const { session } = await library<typeof import('../src/adapters/express.js')>('adapters/express.js');
+      const { mongodbStore } = await library<typeof import('../src/stores/mongodb.js')>('stores/mongodb.js');
       return session({
         app: 'bench',
         secret: 'bench',
