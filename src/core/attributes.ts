@@ -76,6 +76,12 @@ export class AttributeTable {
     return slot.value;
   }
 
+  /** Length of the stored text of an attribute not yet decoded; 0 when there is nothing to decode. */
+  undecodedLength(name: string): number {
+    const slot = this.slots.get(this.context.keyOf(name));
+    return slot && !slot.hasValue && !slot.removed ? (slot.stored?.length ?? 0) : 0;
+  }
+
   async all(sessionId: string, persisted: boolean): Promise<Record<string, unknown>> {
     if (persisted && !this.complete) {
       const loaded = await this.context.store.load(sessionId, 'all', Date.now());

@@ -18,13 +18,22 @@ function defineValue(target: object, name: string, value: unknown): void {
   Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
 }
 
+/** Stored values longer than this are decoded on first access; shorter ones at once (cheaper than a getter). */
+const LAZY_FROM_LENGTH = 512;
+
 /**
- * Puts every attribute the handle has loaded on `target` as an own enumerable property. Values
- * are decoded on first access (the getter then turns into a plain data property), so a request
- * that reads one attribute of a large session decodes, and later re-encodes, only that one.
+ * Puts every attribute the handle has loaded on `target` as an own enumerable property. Large
+ * values are decoded on first access (the getter then turns into a plain data property), so a
+ * request that reads one attribute of a large session decodes, and re-encodes, only that one.
  */
 export function fillFromHandle(target: object, handle: Session): void {
   for (const name of handle.loadedNames()) {
+    if (handle.undecodedLength(name) < LAZY_FROM_LENGTH) {
+      const value = handle.peek(name);
+      // An undecodable value is left out, and so left alone in the store (see syncToHandle).
+      if (value !== undefined) (target as Bag)[name] = value;
+      continue;
+    }
     const get = () => {
       const value = handle.peek(name);
       // An undecodable value reads as undefined and stays lazy, so the commit leaves it stored.
@@ -57,7 +66,10 @@ export function syncToHandle(target: object, handle: Session): void {
     if (value === undefined) handle.removeSync(name);
     else if (value !== handle.peek(name)) handle.setSync(name, value);
   }
-  for (const name of handle.loadedNames()) if (!present.has(name)) handle.removeSync(name);
+  for (const name of handle.loadedNames()) {
+    // Absent: deleted by the handler, unless it was never there because it does not decode.
+    if (!present.has(name) && handle.peek(name) !== undefined) handle.removeSync(name);
+  }
 }
 
 /** Deletes every own enumerable property (the session was emptied). */

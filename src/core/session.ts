@@ -336,14 +336,16 @@ export class Session {
     const headers: Array<[string, string]> = [];
     const meta = this.meta!;
     if (this.persisted) {
-      const value = signer.sign(meta.id);
       const persistent = options.cookie.persistent || meta.maxInactive !== options.maxInactive;
       const maxAge = persistent && meta.maxInactive > 0 ? meta.maxInactive : undefined;
       // Re-sending on every touch keeps a persistent cookie's expiry in step with the server's.
       if (this.idChanged || this.incomingId === undefined || (maxAge !== undefined && this.touched)) {
-        headers.push(['set-cookie', sessionCookie(value, options.cookie, this.secure, maxAge)]);
+        headers.push([
+          'set-cookie',
+          sessionCookie(signer.sign(meta.id), options.cookie, this.secure, maxAge),
+        ]);
       }
-      if (options.header) headers.push([options.header, value]);
+      if (options.header) headers.push([options.header, signer.sign(meta.id)]);
     } else if (this.incomingId !== undefined && this.idChanged) {
       headers.push(['set-cookie', clearedCookie(options.cookie, this.secure)]);
     }
@@ -358,6 +360,11 @@ export class Session {
   /** Synchronous read of an attribute already loaded (Express-style adapters). */
   peek(name: string): unknown {
     return this.attributes.peek(this.meta?.id ?? '', name);
+  }
+
+  /** Length of the stored text of a loaded attribute not decoded yet (0 if none): lets adapters decode big values lazily. */
+  undecodedLength(name: string): number {
+    return this.attributes.undecodedLength(name);
   }
 
   /** Synchronous buffered write for adapters with a synchronous API. */
