@@ -8,22 +8,16 @@
  */
 
 import type { AddressInfo } from 'node:net';
-import net from 'node:net';
 import express, { type RequestHandler } from 'express';
+import { clearMongoCollection, clearRedisPrefix } from './clear.js';
 import { library } from './library.js';
+import { meterStoreBytes } from './meter.js';
 
 const system = process.env.SYSTEM ?? '';
 const storeUrl = new URL(process.env.STORE_URL ?? '');
-const storePort = Number(storeUrl.port);
 const ATTRIBUTES = 10;
 
-// Count what the store driver writes to the store's socket: the same meter for every contestant.
-let bytesToStore = 0;
-const write = net.Socket.prototype.write;
-net.Socket.prototype.write = function countingWrite(this: net.Socket, chunk: unknown, ...rest: unknown[]) {
-  if (this.remotePort === storePort && chunk) bytesToStore += Buffer.byteLength(chunk as string | Buffer);
-  return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
-} as typeof write;
+const takeStoreBytes = meterStoreBytes(Number(storeUrl.port));
 
 type Bag = Record<string, unknown>;
 
@@ -31,6 +25,7 @@ async function middleware(): Promise<RequestHandler> {
   const maxAge = 3_600_000;
   switch (system) {
     case 'unisession-redis': {
+      await clearRedisPrefix(storeUrl.href, 'benchu:');
       const { session } = await library<typeof import('../src/adapters/express.js')>('adapters/express.js');
       const { redisStore } = await library<typeof import('../src/stores/redis.js')>('stores/redis.js');
       return session({
@@ -41,6 +36,7 @@ async function middleware(): Promise<RequestHandler> {
       });
     }
     case 'unisession-mongodb': {
+      await clearMongoCollection(storeUrl.href, 'unisession', 'benchu_sessions');
       const { session } = await library<typeof import('../src/adapters/express.js')>('adapters/express.js');
       const { mongodbStore } = await library<typeof import('../src/stores/mongodb.js')>('stores/mongodb.js');
       return session({
@@ -51,6 +47,7 @@ async function middleware(): Promise<RequestHandler> {
       });
     }
     case 'express-session+connect-redis': {
+      await clearRedisPrefix(storeUrl.href, 'benchx:');
       const { default: expressSession } = await import('express-session');
       const { default: RedisStore } = await import('connect-redis');
       const { Redis } = await import('ioredis');
@@ -64,6 +61,7 @@ async function middleware(): Promise<RequestHandler> {
       });
     }
     case 'express-session+connect-mongo': {
+      await clearMongoCollection(storeUrl.href, 'bench', 'benchx_sessions');
       const { default: expressSession } = await import('express-session');
       const { default: MongoStore } = await import('connect-mongo');
       const store = MongoStore.create({
@@ -84,30 +82,6 @@ async function middleware(): Promise<RequestHandler> {
   }
 }
 
-/** Starts each contestant on an empty store, so earlier runs neither help nor hurt it. */
-async function clearStore(): Promise<void> {
-  if (system.endsWith('redis')) {
-    const { Redis } = await import('ioredis');
-    const redis = new Redis(storeUrl.href);
-    for (const pattern of ['benchu:*', 'benchx:*']) {
-      const keys = await redis.keys(pattern);
-      for (let i = 0; i < keys.length; i += 500) await redis.unlink(...keys.slice(i, i + 500));
-    }
-    await redis.quit();
-  } else {
-    const { MongoClient } = await import('mongodb');
-    const client = await new MongoClient(storeUrl.href).connect();
-    await client.db('bench').dropDatabase();
-    await client
-      .db('unisession')
-      .collection('benchu_sessions')
-      .drop()
-      .catch(() => undefined);
-    await client.close();
-  }
-}
-
-await clearStore();
 const app = express();
 app.use(await middleware());
 app.get('/seed', (req, res) => {
@@ -126,8 +100,7 @@ app.get('/write', (req, res) => {
   res.json({ counter: session.counter });
 });
 app.get('/__bench/bytes', (_req, res) => {
-  res.json({ bytes: bytesToStore });
-  bytesToStore = 0;
+  res.json({ bytes: takeStoreBytes() });
 });
 const server = app.listen(0, '127.0.0.1', () =>
   console.log(`listening ${(server.address() as AddressInfo).port}`),
