@@ -203,13 +203,6 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1
 `;
 
-/**
- * KEYS: session. The whole hash as one JSON text (`[field, value, ...]`). ioredis decodes a
- * reply element by element, and a session hash has two per metadata field and attribute;
- * one bulk string that JSON.parse reads natively costs the client about half the CPU.
- */
-const LOAD_ALL = `return cjson.encode(redis.call('HGETALL', KEYS[1]))`;
-
 export interface LuaScript {
   readonly lua: string;
   readonly sha: string;
@@ -228,7 +221,6 @@ export const SCRIPTS = {
   take: lua(TAKE),
   index: lua(INDEX),
   lease: lua(LEASE, false),
-  loadAll: lua(LOAD_ALL, false),
 } as const;
 
 /** A script's reply: status, payload (a flat list), index tuples left for the caller. */
