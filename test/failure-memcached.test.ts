@@ -12,29 +12,20 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { connect, createServer as createNetServer } from 'node:net';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express from 'express';
 import { session } from '../src/adapters/express.js';
-import type { UnisessionError } from '../src/core/errors.js';
 import { KeyLayout } from '../src/stores/memcached/layout.js';
 import { HashRing } from '../src/stores/memcached/ring.js';
 import { memcachedStore } from '../src/stores/memcached.js';
 import { Client } from './helpers/client.js';
-import { close, listen } from './helpers/server.js';
+import { close, errorsAsJson, freePort, listen } from './helpers/server.js';
 
 declare module '../src/adapters/express.js' {
   interface SessionData {
     count: number;
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function accepts(port: number): Promise<boolean> {
@@ -114,9 +105,7 @@ describe('memcached failure: nodes die under a running Express app', () => {
       req.session.count = (req.session.count ?? 0) + 1;
       res.json({ count: req.session.count });
     });
-    app.use((err: UnisessionError, _req: Request, res: Response, _next: NextFunction) => {
-      res.status(err.status ?? 500).json({ error: err.code, message: err.message });
-    });
+    app.use(errorsAsJson);
     server = createServer(app);
     base = await listen(server);
   });

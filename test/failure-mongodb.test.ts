@@ -12,15 +12,15 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { connect, createServer as createTcpServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express from 'express';
 import { session } from '../src/adapters/express.js';
 import { mongodbStore } from '../src/stores/mongodb.js';
 import { Client } from './helpers/client.js';
-import { close, listen } from './helpers/server.js';
+import { close, errorsAsJson, freePort, listen } from './helpers/server.js';
 import { sampleMeta, uniqueGroup } from './store-conformance.js';
 
 declare module '../src/adapters/express.js' {
@@ -37,14 +37,6 @@ if (!existsSync(jar)) {
   );
 }
 const persistent = execFileSync('java', ['-jar', jar, '--help'], { encoding: 'utf8' }).includes('--h2-file');
-
-async function freePort(): Promise<number> {
-  const probe = createTcpServer();
-  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((done) => probe.close(() => done()));
-  return port;
-}
 
 const accepts = (port: number) =>
   new Promise<boolean>((done) => {
@@ -106,16 +98,7 @@ describe('mongodb store: the server stops and restarts under an Express app', ()
       res.json({ user: req.session.user });
     });
     app.get('/me', (req, res) => res.json({ user: req.session.user ?? null }));
-    app.use(
-      (
-        err: { status?: number; code?: string; message: string },
-        _req: Request,
-        res: Response,
-        _next: NextFunction,
-      ) => {
-        res.status(err.status ?? 500).json({ error: err.code, message: err.message });
-      },
-    );
+    app.use(errorsAsJson);
     server = createServer(app);
     base = await listen(server);
   });

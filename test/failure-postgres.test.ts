@@ -9,30 +9,20 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express from 'express';
 import { session } from '../src/adapters/express.js';
-import type { UnisessionError } from '../src/core/errors.js';
 import { postgresStore } from '../src/stores/postgres.js';
 import { Client } from './helpers/client.js';
-import { close, listen } from './helpers/server.js';
+import { close, errorsAsJson, freePort, listen } from './helpers/server.js';
 
 declare module '../src/adapters/express.js' {
   interface SessionData {
     count: number;
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** A throwaway PostgreSQL cluster: initdb refuses root, so as root it runs as `postgres`. */
@@ -125,9 +115,7 @@ describe('postgres failure: server stops and restarts under a running Express ap
       req.session.count = (req.session.count ?? 0) + 1;
       res.json({ count: req.session.count });
     });
-    app.use((err: UnisessionError, _req: Request, res: Response, _next: NextFunction) => {
-      res.status(err.status ?? 500).json({ error: err.code, message: err.message });
-    });
+    app.use(errorsAsJson);
     server = createServer(app);
     base = await listen(server);
   });

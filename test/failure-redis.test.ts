@@ -12,17 +12,15 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express from 'express';
 import { Redis } from 'ioredis';
 import { session } from '../src/adapters/express.js';
-import type { UnisessionError } from '../src/core/errors.js';
 import { redisStore } from '../src/stores/redis.js';
 import { Client } from './helpers/client.js';
-import { close, listen } from './helpers/server.js';
+import { close, errorsAsJson, freePort, listen } from './helpers/server.js';
 
 declare module '../src/adapters/express.js' {
   interface SessionData {
@@ -31,14 +29,6 @@ declare module '../src/adapters/express.js' {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** A throwaway redis-server that persists every write to its append-only file. */
 class PrivateRedis {
@@ -134,9 +124,7 @@ describe('redis failure: server stops and restarts under a running Express app',
       app.use(`/${mode}`, router);
     }
     // What a user's app does: turn the error into a JSON answer with its status and code.
-    app.use((err: UnisessionError, _req: Request, res: Response, _next: NextFunction) => {
-      res.status(err.status ?? 500).json({ error: err.code, message: err.message });
-    });
+    app.use(errorsAsJson);
     server = createServer(app);
     base = await listen(server);
   });

@@ -1,5 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
+import type { NextFunction, Request, Response } from 'express';
 
 /** Listens on a free loopback port and returns the base URL. */
 export async function listen(server: Server): Promise<string> {
@@ -10,4 +12,23 @@ export async function listen(server: Server): Promise<string> {
 export async function close(server: Server): Promise<void> {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** A port nothing listens on right now, for a server a test starts as a child process. */
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The Express error handler a user would write: the UnisessionError's status and code, as JSON. */
+export function errorsAsJson(
+  error: { status?: number; code?: string; message: string },
+  _req: Request,
+  res: Response,
+  _next: NextFunction,
+): void {
+  res.status(error.status ?? 500).json({ error: error.code, message: error.message });
 }
