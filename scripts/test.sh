@@ -19,4 +19,7 @@ files=("$@")
 if [ ${#files[@]} -eq 0 ]; then
   mapfile -t files < <(find test -name '*.test.ts' | sort)
 fi
-exec node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" "${files[@]}"
+# A test that hangs fails after 5 minutes, and a file that never exits (a leaked handle)
+# stops the whole run after 20, instead of holding CI until its own limit.
+exec timeout --kill-after=30 "${TEST_RUN_LIMIT:-1200}" \
+  node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout=300000 "${files[@]}"
