@@ -1,5 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { UnisessionError } from '../core/errors.js';
+import { type Ctx, errorMessage, Failure, TAG, TYPED_ARRAYS } from './json-common.js';
+import { decodeValue } from './json-decode.js';
 import type { Codec, CodecPlugin } from './types.js';
 
 /*
@@ -25,28 +27,7 @@ export interface JsonCodecOptions {
   unknownClasses?: 'plain' | 'error';
 }
 
-const TAG = '$t';
 const UNDEFINED = Object.freeze({ [TAG]: 'undefined' });
-
-interface Ctx {
-  readonly byProto: ReadonlyMap<object, CodecPlugin>;
-  readonly byAlias: ReadonlyMap<string, CodecPlugin>;
-  readonly strict: boolean;
-  /** The objects on the path from the root to the current value: a repeat is a cycle. */
-  readonly ancestors: Set<object>;
-}
-
-/**
- * Thrown inside the pass. The path is collected while it unwinds (each container adds its
- * own segment), so the happy path never builds path strings.
- */
-class Failure {
-  readonly segments: string[] = [];
-  constructor(
-    readonly detail: string,
-    readonly cause?: unknown,
-  ) {}
-}
 
 function addSegment(error: unknown, segment: string): unknown {
   if (error instanceof Failure) error.segments.push(segment);
@@ -63,19 +44,6 @@ function pathOf(failure: Failure): string {
 
 function tag(name: string, v: unknown): { [TAG]: string; v: unknown } {
   return { [TAG]: name, v };
-}
-
-/** Sets an own data property even for "__proto__", which plain assignment would treat as the prototype. */
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') {
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  } else {
-    target[key] = value;
-  }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function className(proto: object): string {
@@ -230,23 +198,6 @@ function bytesOf(view: ArrayBufferView | ArrayBuffer): string {
   return buf.toString('base64');
 }
 
-type TypedArrayCtor = { new (buffer: ArrayBuffer): ArrayBufferView; readonly prototype: object };
-
-/** Typed arrays store their raw bytes (platform byte order, little-endian in practice). */
-const TYPED_ARRAYS: Record<string, TypedArrayCtor> = {
-  Uint8Array,
-  Int8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-};
-
 /** Keyed by the exact prototype so the common lookup is one Map hit, not a chain of instanceof. */
 const BUILTINS = new Map<object, (value: object, ctx: Ctx) => unknown>([
   [
@@ -263,114 +214,6 @@ const BUILTINS = new Map<object, (value: object, ctx: Ctx) => unknown>([
     ([name, ctor]) => [ctor.prototype, (a: object) => tag(name, bytesOf(a as ArrayBufferView))] as const,
   ),
 ]);
-
-// ---------------------------------------------------------------------------------- decode
-
-/** Decodes in place: the tree comes fresh from JSON.parse, so nobody else holds it. */
-function decodeValue(value: unknown, ctx: Ctx): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i];
-      if (typeof item === 'object' && item !== null) value[i] = decodeValue(item, ctx);
-    }
-    return value;
-  }
-  const rec = value as Record<string, unknown>;
-  return Object.hasOwn(rec, TAG) ? decodeTag(rec, ctx) : decodeProps(rec, ctx);
-}
-
-function decodeProps(rec: Record<string, unknown>, ctx: Ctx): Record<string, unknown> {
-  for (const key of Object.keys(rec)) {
-    const item = rec[key];
-    if (typeof item === 'object' && item !== null) {
-      const decoded = decodeValue(item, ctx);
-      if (decoded !== item) setOwn(rec, key, decoded);
-    }
-  }
-  return rec;
-}
-
-function decodeTag(rec: Record<string, unknown>, ctx: Ctx): unknown {
-  const name = rec[TAG];
-  if (typeof name !== 'string') throw new Failure('a "$t" key whose value is not a string');
-  for (const key in rec) {
-    if (key !== TAG && key !== 'v') throw new Failure(`the tag "${name}" has an unexpected key "${key}"`);
-  }
-  const v = rec.v;
-  switch (name) {
-    case 'undefined':
-      return undefined;
-    case 'Number':
-      if (v === 'NaN' || v === 'Infinity' || v === '-Infinity' || v === '-0') return Number(v);
-      throw malformed(name);
-    case 'BigInt':
-      return BigInt(str(v, name));
-    case 'Date':
-      return new Date(v === null ? Number.NaN : str(v, name));
-    case 'RegExp': {
-      const text = str(v, name);
-      const end = text.lastIndexOf('/');
-      if (text[0] !== '/' || end < 1) throw malformed(name);
-      return new RegExp(text.slice(1, end), text.slice(end + 1));
-    }
-    case 'Map':
-      return new Map(
-        arr(v, name).map((entry) => {
-          if (!Array.isArray(entry) || entry.length !== 2) throw malformed(name);
-          return [decodeValue(entry[0], ctx), decodeValue(entry[1], ctx)] as const;
-        }),
-      );
-    case 'Set':
-      return new Set(arr(v, name).map((item) => decodeValue(item, ctx)));
-    case 'Buffer':
-      return Buffer.from(str(v, name), 'base64');
-    case 'ArrayBuffer':
-      return new Uint8Array(Buffer.from(str(v, name), 'base64')).buffer;
-    case 'Object':
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw malformed(name);
-      return decodeProps(v as Record<string, unknown>, ctx);
-  }
-  const typed = Object.hasOwn(TYPED_ARRAYS, name) ? TYPED_ARRAYS[name] : undefined;
-  if (typed) {
-    // Copy into a fresh buffer: the base64 result may sit at an unaligned pool offset.
-    return new typed(new Uint8Array(Buffer.from(str(v, name), 'base64')).buffer);
-  }
-  if (name.startsWith('@')) return decodePlugin(name, v, ctx);
-  throw new Failure(`unknown tag "${name}"`);
-}
-
-function decodePlugin(alias: string, v: unknown, ctx: Ctx): unknown {
-  const plugin = ctx.byAlias.get(alias.slice(1));
-  if (!plugin) throw new Failure(`unknown type alias "${alias}" (no plugin is registered under it)`);
-  const data = decodeValue(v, ctx);
-  if (plugin.decode) {
-    try {
-      return plugin.decode(data);
-    } catch (cause) {
-      throw new Failure(`the decode of plugin ${alias} threw: ${errorMessage(cause)}`, cause);
-    }
-  }
-  if (typeof data !== 'object' || data === null) throw malformed(alias);
-  // Not Object.assign: an own "__proto__" key in stored data must not swap the prototype.
-  const instance = Object.create(plugin.type.prototype) as Record<string, unknown>;
-  for (const key of Object.keys(data)) setOwn(instance, key, (data as Record<string, unknown>)[key]);
-  return instance;
-}
-
-function malformed(name: string): Failure {
-  return new Failure(`a malformed "${name}" tag`);
-}
-
-function str(v: unknown, name: string): string {
-  if (typeof v !== 'string') throw malformed(name);
-  return v;
-}
-
-function arr(v: unknown, name: string): unknown[] {
-  if (!Array.isArray(v)) throw malformed(name);
-  return v;
-}
 
 // ---------------------------------------------------------------------------------- codec
 
