@@ -1,5 +1,5 @@
+// The JSON codec's decoder: the tree JSON.parse made, back into values (the format is in json.ts).
 import { Buffer } from 'node:buffer';
-/** The JSON codec's decoder: the tree JSON.parse made, back to values (see json.ts for the format). */
 import { type Ctx, errorMessage, Failure, setOwn, TAG, TYPED_ARRAYS } from './json-common.js';
 
 /** Decodes in place: the tree comes fresh from JSON.parse, so nobody else holds it. */
