@@ -123,7 +123,7 @@ Three things to try:
      logged in with a visit counter that never skips.
   2. Press "Kill this node": the node that served the page is killed (SIGKILL). The next page
      comes from another node, you are still logged in, and the node is back in 3 seconds.
-  3. Press "Rolling redeploy" (or run: npx unisession demo redeploy --port ${port}) and keep
+  3. Press "Rolling redeploy" (or run: ${howToRun()} redeploy --port ${port}) and keep
      reloading: every node is replaced, one at a time, and nobody is logged out.
 
 Ctrl-C stops the demo and every process it started.
@@ -186,7 +186,7 @@ async function redeploy(port: number): Promise<number> {
     response = await fetch(url, { method: 'POST', headers: { accept: 'application/json' } });
   } catch (error) {
     const reason = (error as Error & { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    console.error(`No demo answers on 127.0.0.1:${port} (${reason}). Start one with: npx unisession demo`);
+    console.error(`No demo answers on 127.0.0.1:${port} (${reason}). Start one with: ${howToRun()}`);
     return 1;
   }
   const result = (await response.json()) as {
@@ -206,3 +206,8 @@ async function redeploy(port: number): Promise<number> {
 }
 
 export const demoCommand: Command = { usage, run };
+
+/** How the user started the demo, to show commands they can type: `npm start` in this repo. */
+function howToRun(): string {
+  return process.env.npm_lifecycle_event === 'start' ? 'npm start --' : 'npx unisession demo';
+}
