@@ -55,7 +55,43 @@ export function nodeRequestInfo(req: IncomingMessage): RequestInfo {
   };
 }
 
-type Held = (res: ServerResponse) => void;
+const METHODS = ['writeHead', 'write', 'end', 'flushHeaders'] as const;
+type Method = (typeof METHODS)[number];
+type AnyMethod = (...args: unknown[]) => unknown;
+
+const HOLD = Symbol('unisession.hold');
+
+interface Hold {
+  session: Session;
+  queue: Array<[Method, unknown[]]>;
+  started: boolean;
+  /** Methods that were own properties before (another middleware's wrappers), to put back. */
+  own: Partial<Record<Method, AnyMethod>>;
+}
+
+type HeldResponse = ServerResponse & { [HOLD]: Hold };
+
+/**
+ * The stand-ins installed on a held response. Shared by every response (no closures per
+ * request): the state lives on the response under a symbol.
+ */
+const standIns = {
+  writeHead(this: HeldResponse, ...args: unknown[]) {
+    queueCall(this, 'writeHead', args);
+    return this;
+  },
+  write(this: HeldResponse, ...args: unknown[]) {
+    queueCall(this, 'write', args);
+    return true;
+  },
+  end(this: HeldResponse, ...args: unknown[]) {
+    queueCall(this, 'end', args);
+    return this;
+  },
+  flushHeaders(this: HeldResponse) {
+    queueCall(this, 'flushHeaders', []);
+  },
+};
 
 /**
  * Delays the response until the session is committed. `writeHead`, `write`, `end` and
@@ -64,53 +100,42 @@ type Held = (res: ServerResponse) => void;
  * safe: the client cannot follow the redirect before the store has the write.
  */
 export function holdResponseUntilCommitted(res: ServerResponse, session: Session): void {
-  const original = {
-    writeHead: res.writeHead,
-    write: res.write,
-    end: res.end,
-    flushHeaders: res.flushHeaders,
-  };
-  const queue: Held[] = [];
-  let started = false;
+  const own: Hold['own'] = {};
+  for (const method of METHODS) if (Object.hasOwn(res, method)) own[method] = res[method] as AnyMethod;
+  const held = res as HeldResponse;
+  held[HOLD] = { session, queue: [], started: false, own };
+  for (const method of METHODS) (held as unknown as Record<Method, AnyMethod>)[method] = standIns[method];
+}
 
-  const release = () => {
-    Object.assign(res, original);
-    for (const call of queue.splice(0)) call(res);
-  };
+function queueCall(res: HeldResponse, method: Method, args: unknown[]): void {
+  const hold = res[HOLD];
+  hold.queue.push([method, args]);
+  if (hold.started) return;
+  hold.started = true;
+  hold.session.commit().then(
+    () => {
+      if (!res.headersSent)
+        for (const [name, value] of hold.session.responseHeaders()) res.appendHeader(name, value);
+      restore(res, hold);
+      const calls = res as unknown as Record<Method, AnyMethod>;
+      for (const [queued, queuedArgs] of hold.queue) calls[queued].apply(res, queuedArgs);
+    },
+    (error: unknown) => {
+      restore(res, hold);
+      failResponse(res, error);
+    },
+  );
+}
 
-  const hold = (call: Held) => {
-    queue.push(call);
-    if (started) return;
-    started = true;
-    session.commit().then(
-      () => {
-        if (!res.headersSent)
-          for (const [name, value] of session.responseHeaders()) res.appendHeader(name, value);
-        release();
-      },
-      (error: unknown) => {
-        queue.length = 0;
-        Object.assign(res, original);
-        failResponse(res, error);
-      },
-    );
-  };
-
-  res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
-    hold((r) => (original.writeHead as (...a: unknown[]) => void).apply(r, args));
-    return this;
-  } as ServerResponse['writeHead'];
-  res.write = function write(this: ServerResponse, ...args: unknown[]) {
-    hold((r) => (original.write as (...a: unknown[]) => boolean).apply(r, args));
-    return true;
-  } as ServerResponse['write'];
-  res.end = function end(this: ServerResponse, ...args: unknown[]) {
-    hold((r) => (original.end as (...a: unknown[]) => void).apply(r, args));
-    return this;
-  } as ServerResponse['end'];
-  res.flushHeaders = function flushHeaders() {
-    hold((r) => original.flushHeaders.call(r));
-  };
+/** Puts the original methods back. Deleting in reverse order of adding keeps V8's fast path. */
+function restore(res: HeldResponse, hold: Hold): void {
+  const methods = res as unknown as Record<Method, AnyMethod>;
+  for (let i = METHODS.length - 1; i >= 0; i--) {
+    const method = METHODS[i]!;
+    const original = hold.own[method];
+    if (original) methods[method] = original;
+    else delete methods[method];
+  }
 }
 
 /** The commit failed after the handler finished: answer with the error's status and code. */
