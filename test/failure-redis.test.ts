@@ -200,10 +200,14 @@ describe('redis failure: server stops and restarts under a running Express app',
         if (response.status === 200) recovered = (await response.json()) as Body;
         else await sleep(200);
       }
-      assert.deepEqual(
-        recovered,
-        { count: last[index]! + 1 },
-        'the counts from before the outage survived it',
+      // Every acknowledged increment survived. One more may have landed: the write that was
+      // in flight when Redis shut down can be applied and persisted while its reply is lost,
+      // so the client saw a 503 for a write that happened (an unknown outcome, not a lost one).
+      // Nothing else may appear: no write answered 503 may be replayed later.
+      assert.ok(recovered, `client ${index} did not recover`);
+      assert.ok(
+        recovered.count === last[index]! + 1 || recovered.count === last[index]! + 2,
+        `the counts from before the outage survived it: expected ${last[index]! + 1} (or one more), got ${recovered.count}`,
       );
     }
     const recoveredIn = Date.now() - recoveryStarted;

@@ -294,17 +294,17 @@ describe('node:http adapter', () => {
 describe('node:http adapter: options', () => {
   it('expires idle sessions, and the sweeper reports each once', async () => {
     const store = memoryStore();
-    const app = await startApp({ store, maxInactive: 200, touchInterval: 20 });
+    const app = await startApp({ store, maxInactive: 1000, touchInterval: 20 });
     const events = record(app.manager);
     try {
       const client = new Client(app.base);
       await client.json('/inc');
-      await sleep(100);
+      await sleep(500);
       assert.equal((await client.json('/inc')).n, 2, 'activity slides the expiry');
-      await sleep(100);
+      await sleep(500);
       assert.equal((await client.json('/read')).n, 2, 'still alive: the last access was recorded');
       const id = client.sessionId;
-      await sleep(260);
+      await sleep(1100);
       assert.equal((await client.json('/read')).n, null, 'idle past maxInactive: gone');
       assert.equal(await app.manager.sweep(), 1);
       assert.equal(await app.manager.sweep(), 0);
@@ -343,14 +343,14 @@ describe('node:http adapter: options', () => {
 
   it('throttles touches: read-only requests write only once per touchInterval', async () => {
     const store = countingStore(memoryStore());
-    const app = await startApp({ store, touchInterval: 150 });
+    const app = await startApp({ store, touchInterval: 1000 });
     try {
       const client = new Client(app.base);
       await client.json('/inc');
       store.reset();
       for (let i = 0; i < 5; i++) await client.json('/read');
       assert.deepEqual(store.calls, Array(5).fill('load'));
-      await sleep(160);
+      await sleep(1050);
       store.reset();
       await client.json('/read');
       assert.deepEqual(store.calls, ['load', 'update']);
