@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 if [ $# -eq 0 ]; then
   # The whole run also checks types and lint, so CI enforces them.
   npx --no-install tsc -p tsconfig.json --noEmit
-  npx --no-install biome check src test bench examples
+  npx --no-install biome check --error-on-warnings src test bench examples
 fi
 
 bash scripts/services.sh start >/dev/null

@@ -4,7 +4,7 @@ import { clearedCookie, readSessionId, sessionCookie } from './cookie.js';
 import { isUnisessionError, storeUnavailable, UnisessionError } from './errors.js';
 import { generateSessionId } from './id.js';
 import { clientAddress, isSecureRequest, type RequestInfo } from './request.js';
-import type { AttributeKey, LoadedSession, MetaPatch, SessionMeta } from './store.js';
+import type { LoadedSession, MetaPatch, SessionMeta } from './store.js';
 
 type State = 'unloaded' | 'ready' | 'ignored' | 'degraded';
 
@@ -376,11 +376,6 @@ export class Session {
   removeSync(name: string): void {
     if (this.state !== 'ready') return;
     this.attributes.remove(name);
-  }
-
-  /** For tests and the monitor: which attribute keys the store holds as loaded. */
-  keyOf(name: string): AttributeKey {
-    return this.context.keyOf(name);
   }
 }
 

@@ -145,8 +145,6 @@ export interface Store {
   close(): Promise<void>;
 }
 
-const SHARED_NAMESPACE = '';
-
 export function attributeKey(namespace: string, name: string): AttributeKey {
   return `${namespace}:${name}`;
 }
@@ -154,8 +152,4 @@ export function attributeKey(namespace: string, name: string): AttributeKey {
 export function splitAttributeKey(key: AttributeKey): { namespace: string; name: string } {
   const at = key.indexOf(':');
   return { namespace: key.slice(0, at), name: key.slice(at + 1) };
-}
-
-export function isSharedKey(key: AttributeKey): boolean {
-  return key.startsWith(`${SHARED_NAMESPACE}:`);
 }
