@@ -11,16 +11,14 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import express from 'express';
-import { session } from '../src/adapters/express.js';
 import { KeyLayout } from '../src/stores/memcached/layout.js';
 import { HashRing } from '../src/stores/memcached/ring.js';
 import { memcachedStore } from '../src/stores/memcached.js';
 import { Client } from './helpers/client.js';
-import { close, errorsAsJson, freePort, listen } from './helpers/server.js';
+import { startCounterApp } from './helpers/counter-app.js';
+import { freePort } from './helpers/server.js';
 
 declare module '../src/adapters/express.js' {
   interface SessionData {
@@ -86,33 +84,23 @@ class PrivateMemcached {
 describe('memcached failure: nodes die under a running Express app', () => {
   let servers: PrivateMemcached[] = [];
   let base = '';
-  let server: ReturnType<typeof createServer> | undefined;
-  let middleware: ReturnType<typeof session> | undefined;
+  let app: Awaited<ReturnType<typeof startCounterApp>> | undefined;
   const group = 'fail';
 
   before(async () => {
     servers = [new PrivateMemcached(await freePort()), new PrivateMemcached(await freePort())];
     await Promise.all(servers.map((node) => node.start()));
-    const app = express();
     const store = memcachedStore({
       nodes: servers.map((node) => node.address),
       group,
       retryDeadNodeAfter: 500,
     });
-    middleware = session({ store, app: 't' });
-    app.use(middleware);
-    app.get('/count', (req, res) => {
-      req.session.count = (req.session.count ?? 0) + 1;
-      res.json({ count: req.session.count });
-    });
-    app.use(errorsAsJson);
-    server = createServer(app);
-    base = await listen(server);
+    app = await startCounterApp(store);
+    base = app.base;
   });
 
   after(async () => {
-    if (server) await close(server);
-    await middleware?.manager.close();
+    await app?.stop();
     await Promise.all(servers.map((node) => node.kill()));
   });
 

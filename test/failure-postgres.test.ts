@@ -8,16 +8,14 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import express from 'express';
-import { session } from '../src/adapters/express.js';
 import { postgresStore } from '../src/stores/postgres.js';
 import { Client } from './helpers/client.js';
-import { close, errorsAsJson, freePort, listen } from './helpers/server.js';
+import { startCounterApp } from './helpers/counter-app.js';
+import { freePort } from './helpers/server.js';
 
 declare module '../src/adapters/express.js' {
   interface SessionData {
@@ -102,27 +100,17 @@ class PrivatePostgres {
 describe('postgres failure: server stops and restarts under a running Express app', () => {
   const pg = new PrivatePostgres();
   let base = '';
-  let server: ReturnType<typeof createServer> | undefined;
-  let middleware: ReturnType<typeof session> | undefined;
+  let app: Awaited<ReturnType<typeof startCounterApp>> | undefined;
 
   before(async () => {
     await pg.init();
     await pg.start();
-    const app = express();
-    middleware = session({ store: postgresStore({ url: pg.url }), app: 't' });
-    app.use(middleware);
-    app.get('/count', (req, res) => {
-      req.session.count = (req.session.count ?? 0) + 1;
-      res.json({ count: req.session.count });
-    });
-    app.use(errorsAsJson);
-    server = createServer(app);
-    base = await listen(server);
+    app = await startCounterApp(postgresStore({ url: pg.url }));
+    base = app.base;
   });
 
   after(async () => {
-    if (server) await close(server);
-    await middleware?.manager.close();
+    await app?.stop();
     await pg.destroy();
   });
 
