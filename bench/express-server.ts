@@ -9,6 +9,7 @@
 
 import type { AddressInfo } from 'node:net';
 import express, { type RequestHandler } from 'express';
+import type { Store } from '../src/core/store.js';
 import { clearMongoCollection, clearRedisPrefix } from './clear.js';
 import { library } from './library.js';
 import { meterStoreBytes } from './meter.js';
@@ -21,30 +22,25 @@ const takeStoreBytes = meterStoreBytes(Number(storeUrl.port));
 
 type Bag = Record<string, unknown>;
 
+/** unisession's store for this contestant, emptied first. */
+async function unisessionStore(): Promise<Store> {
+  if (system === 'unisession-redis') {
+    await clearRedisPrefix(storeUrl.href, 'benchu:');
+    const { redisStore } = await library<typeof import('../src/stores/redis.js')>('stores/redis.js');
+    return redisStore({ url: storeUrl.href, group: 'benchu' });
+  }
+  await clearMongoCollection(storeUrl.href, 'unisession', 'benchu_sessions');
+  const { mongodbStore } = await library<typeof import('../src/stores/mongodb.js')>('stores/mongodb.js');
+  return mongodbStore({ url: storeUrl.href, group: 'benchu' });
+}
+
 async function middleware(): Promise<RequestHandler> {
   const maxAge = 3_600_000;
   switch (system) {
-    case 'unisession-redis': {
-      await clearRedisPrefix(storeUrl.href, 'benchu:');
-      const { session } = await library<typeof import('../src/adapters/express.js')>('adapters/express.js');
-      const { redisStore } = await library<typeof import('../src/stores/redis.js')>('stores/redis.js');
-      return session({
-        app: 'bench',
-        secret: 'bench',
-        store: redisStore({ url: storeUrl.href, group: 'benchu' }),
-        cookie: { maxAge },
-      });
-    }
+    case 'unisession-redis':
     case 'unisession-mongodb': {
-      await clearMongoCollection(storeUrl.href, 'unisession', 'benchu_sessions');
       const { session } = await library<typeof import('../src/adapters/express.js')>('adapters/express.js');
-      const { mongodbStore } = await library<typeof import('../src/stores/mongodb.js')>('stores/mongodb.js');
-      return session({
-        app: 'bench',
-        secret: 'bench',
-        store: mongodbStore({ url: storeUrl.href, group: 'benchu' }),
-        cookie: { maxAge },
-      });
+      return session({ app: 'bench', secret: 'bench', store: await unisessionStore(), cookie: { maxAge } });
     }
     case 'express-session+connect-redis': {
       await clearRedisPrefix(storeUrl.href, 'benchx:');
