@@ -34,6 +34,19 @@ async function unisessionStore(): Promise<Store> {
   return mongodbStore({ url: storeUrl.href, group: 'benchu' });
 }
 
+/** The anchor's express-session store (connect-redis or connect-mongo), emptied first. */
+async function anchorStore(): Promise<unknown> {
+  if (system === 'express-session+connect-redis') {
+    await clearRedisPrefix(storeUrl.href, 'benchx:');
+    const { default: RedisStore } = await import('connect-redis');
+    const { Redis } = await import('ioredis');
+    return new RedisStore({ client: new Redis(storeUrl.href), prefix: 'benchx:' });
+  }
+  await clearMongoCollection(storeUrl.href, 'bench', 'benchx_sessions');
+  const { default: MongoStore } = await import('connect-mongo');
+  return MongoStore.create({ mongoUrl: storeUrl.href, dbName: 'bench', collectionName: 'benchx_sessions' });
+}
+
 async function middleware(): Promise<RequestHandler> {
   const maxAge = 3_600_000;
   switch (system) {
@@ -42,29 +55,10 @@ async function middleware(): Promise<RequestHandler> {
       const { session } = await library<typeof import('../src/adapters/express.js')>('adapters/express.js');
       return session({ app: 'bench', secret: 'bench', store: await unisessionStore(), cookie: { maxAge } });
     }
-    case 'express-session+connect-redis': {
-      await clearRedisPrefix(storeUrl.href, 'benchx:');
-      const { default: expressSession } = await import('express-session');
-      const { default: RedisStore } = await import('connect-redis');
-      const { Redis } = await import('ioredis');
-      const store = new RedisStore({ client: new Redis(storeUrl.href), prefix: 'benchx:' });
-      return expressSession({
-        secret: 'bench',
-        store,
-        resave: false,
-        saveUninitialized: false,
-        cookie: { maxAge },
-      });
-    }
+    case 'express-session+connect-redis':
     case 'express-session+connect-mongo': {
-      await clearMongoCollection(storeUrl.href, 'bench', 'benchx_sessions');
       const { default: expressSession } = await import('express-session');
-      const { default: MongoStore } = await import('connect-mongo');
-      const store = MongoStore.create({
-        mongoUrl: storeUrl.href,
-        dbName: 'bench',
-        collectionName: 'benchx_sessions',
-      });
+      const store = await anchorStore();
       return expressSession({
         secret: 'bench',
         store,
