@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
-import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { defaultCodec, jsonCodec } from '../src/codec/json.js';
 import { msgpackCodec } from '../src/codec/msgpack.js';
 import { type Codec, definePlugin } from '../src/codec/types.js';
 import { isUnisessionError } from '../src/core/errors.js';
+import { runWithoutPackage, sourcePath } from './helpers/without-package.js';
 
 /** Values every type-preserving codec must give back unchanged, prototypes included. */
 const ROUND_TRIPS: Array<[string, unknown]> = [
@@ -405,27 +404,10 @@ describe('msgpackCodec', () => {
   });
 
   it('rejects with UNISESSION_DRIVER_MISSING when msgpackr is not installed', async () => {
-    // A child process whose resolver pretends msgpackr is absent.
-    const hook = `export async function resolve(s, c, next) {
-      if (s === 'msgpackr') throw Object.assign(new Error('not found'), { code: 'ERR_MODULE_NOT_FOUND' });
-      return next(s, c);
-    }`;
-    const register = `import { register } from 'node:module';
-      register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));`;
-    const script = `import { msgpackCodec } from './src/codec/msgpack.ts';
-      msgpackCodec().then(() => console.log('loaded'), (e) => console.log(e.code, e.message));`;
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--import',
-        `data:text/javascript,${encodeURIComponent(register)}`,
-        '--input-type=module',
-        '-e',
-        script,
-      ],
-      { cwd: new URL('..', import.meta.url) },
+    const stdout = await runWithoutPackage(
+      'msgpackr',
+      `import { msgpackCodec } from ${JSON.stringify(sourcePath('codec/msgpack.ts'))};
+      msgpackCodec().then(() => console.log('loaded'), (e) => console.log(e.code, e.message));`,
     );
     assert.match(stdout, /^UNISESSION_DRIVER_MISSING .*npm install msgpackr/);
   });

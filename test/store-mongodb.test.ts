@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { type CommandStartedEvent, MongoClient } from 'mongodb';
 import { generateSessionId } from '../src/core/id.js';
 import type { Store } from '../src/core/store.js';
 import { mongodbStore } from '../src/stores/mongodb.js';
+import { runWithoutPackage, sourcePath } from './helpers/without-package.js';
 import { runStoreConformance, sampleMeta, uniqueGroup } from './store-conformance.js';
 
 const url = process.env.MONGO_URL;
@@ -222,28 +221,12 @@ describe('mongodb store specifics', () => {
     for (const meta of expired) assert.equal(await raw(meta.id), null);
   });
 
-  it('names the package to install when the mongodb driver is missing', () => {
-    // A child process whose module resolver cannot find `mongodb`, as if it were not installed.
-    const hook = `export async function resolve(specifier, context, next) {
-      if (specifier === 'mongodb') throw Object.assign(new Error('not installed'), { code: 'ERR_MODULE_NOT_FOUND' });
-      return next(specifier, context);
-    }`;
-    const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
-    const script = `import { mongodbStore } from ${JSON.stringify(fileURLToPath(new URL('../src/stores/mongodb.ts', import.meta.url)))};
+  it('names the package to install when the mongodb driver is missing', async () => {
+    const output = await runWithoutPackage(
+      'mongodb',
+      `import { mongodbStore } from ${JSON.stringify(sourcePath('stores/mongodb.ts'))};
       const store = mongodbStore();
-      for (let i = 0; i < 2; i++) await store.load('x', 'all', 0).catch((e) => console.log(JSON.stringify({ code: e.code, message: e.message })));`;
-    const output = execFileSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--import',
-        `data:text/javascript,${encodeURIComponent(register)}`,
-        '--input-type=module',
-        '-e',
-        script,
-      ],
-      { encoding: 'utf8' },
+      for (let i = 0; i < 2; i++) await store.load('x', 'all', 0).catch((e) => console.log(JSON.stringify({ code: e.code, message: e.message })));`,
     );
     const lines = output
       .trim()

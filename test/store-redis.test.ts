@@ -11,7 +11,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { jsonCodec } from '../src/codec/json.js';
 import { generateSessionId } from '../src/core/id.js';
@@ -19,6 +18,7 @@ import { SessionManager } from '../src/core/manager.js';
 import type { SessionMeta, Store } from '../src/core/store.js';
 import { RedisLayout } from '../src/stores/redis/layout.js';
 import { redisStore } from '../src/stores/redis.js';
+import { runWithoutPackage, sourcePath } from './helpers/without-package.js';
 import { runStoreConformance, sampleMeta, uniqueGroup } from './store-conformance.js';
 
 const url = process.env.REDIS_URL;
@@ -330,49 +330,18 @@ describe('redis store: options and bad input', () => {
   });
 
   it('names the package to install when ioredis is missing', async () => {
-    // A child process whose module resolution cannot find ioredis, as in an app that never installed it.
-    const dir = mkdtempSync(join(tmpdir(), 'unisession-noioredis-'));
-    try {
-      writeFileSync(
-        join(dir, 'hooks.mjs'),
-        `export async function resolve(specifier, context, next) {
-          if (specifier === 'ioredis') throw Object.assign(new Error('Cannot find package ioredis'), { code: 'ERR_MODULE_NOT_FOUND' });
-          return next(specifier, context);
-        }`,
-      );
-      writeFileSync(
-        join(dir, 'register.mjs'),
-        `import { register } from 'node:module'; register('./hooks.mjs', import.meta.url);`,
-      );
-      const storeModule = fileURLToPath(new URL('../src/stores/redis.ts', import.meta.url));
-      writeFileSync(
-        join(dir, 'main.mts'),
-        `import { redisStore } from ${JSON.stringify(storeModule)};
-        const store = redisStore({ url: ${JSON.stringify(url)} });
-        await store.load('x', 'all', Date.now()).then(
-          () => console.log('loaded'),
-          (error) => console.log(JSON.stringify({ code: error.code, message: error.message })),
-        );`,
-      );
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', '--import', join(dir, 'register.mjs'), join(dir, 'main.mts')],
-        {
-          cwd: fileURLToPath(new URL('..', import.meta.url)),
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
-      let output = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-      });
-      await once(child, 'exit');
-      const reply = JSON.parse(output) as { code: string; message: string };
-      assert.equal(reply.code, 'UNISESSION_DRIVER_MISSING');
-      assert.match(reply.message, /npm install ioredis/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const output = await runWithoutPackage(
+      'ioredis',
+      `import { redisStore } from ${JSON.stringify(sourcePath('stores/redis.ts'))};
+      const store = redisStore({ url: ${JSON.stringify(url)} });
+      await store.load('x', 'all', Date.now()).then(
+        () => console.log('loaded'),
+        (error) => console.log(JSON.stringify({ code: error.code, message: error.message })),
+      );`,
+    );
+    const reply = JSON.parse(output) as { code: string; message: string };
+    assert.equal(reply.code, 'UNISESSION_DRIVER_MISSING');
+    assert.match(reply.message, /npm install ioredis/);
   });
 
   it('uses a client you pass in and leaves it open on close()', async () => {
