@@ -64,15 +64,18 @@ export class AttributeTable {
       const fetched = await this.context.store.loadAttributes(sessionId, [key]);
       if (!this.slots.has(key)) this.slots.set(key, storedSlot(fetched.get(key)));
     }
-    return this.peek(sessionId, name);
+    return this.peekKey(sessionId, key);
   }
 
   /** Reads what is already loaded; never touches the store. */
   peek(sessionId: string, name: string): unknown {
-    const slot = this.slots.get(this.context.keyOf(name));
+    return this.peekKey(sessionId, this.context.keyOf(name));
+  }
+
+  private peekKey(sessionId: string, key: AttributeKey): unknown {
+    const slot = this.slots.get(key);
     if (!slot || slot.removed) return undefined;
-    if (!slot.hasValue && slot.stored !== undefined)
-      this.decodeInto(sessionId, this.context.keyOf(name), slot);
+    if (!slot.hasValue && slot.stored !== undefined) this.decodeInto(sessionId, key, slot);
     return slot.value;
   }
 
