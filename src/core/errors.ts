@@ -14,6 +14,10 @@ export const ERROR_CODES = {
   UNISESSION_ENCODE_FAILED: { status: 500, message: 'An attribute value cannot be encoded' },
   UNISESSION_DECODE_FAILED: { status: 500, message: 'A stored attribute value cannot be decoded' },
   UNISESSION_INVALID_OPTION: { status: 500, message: 'An option is invalid' },
+  UNISESSION_INVALID_ARGUMENT: {
+    status: 400,
+    message: 'An argument of a manager or store method is invalid',
+  },
   UNISESSION_UNSUPPORTED: { status: 501, message: 'The store does not support this operation' },
 } as const;
 
