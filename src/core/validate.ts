@@ -176,7 +176,8 @@ export const is = {
   any: (() => undefined) as Check,
   oneOf(...values: readonly unknown[]): Check {
     const expected = values.map((value) => (typeof value === 'string' ? `'${value}'` : String(value)));
-    return (value) => (values.includes(value) ? undefined : `one of ${expected.join(', ')}`);
+    const description = expected.length === 1 ? expected[0]! : `one of ${expected.join(', ')}`;
+    return (value) => (values.includes(value) ? undefined : description);
   },
   /** Passes when any of the checks passes; the message lists what each expected. */
   anyOf(...checks: Check[]): Check {
