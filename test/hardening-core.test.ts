@@ -191,7 +191,9 @@ describe('regenerate and invalidate (5, 9)', () => {
     assert.equal(await session.get('user'), 'ann');
     assert.equal(await sessions.revokePrincipal('ann'), 1);
 
+    assert.equal(session.isNew, false);
     await session.regenerate();
+    assert.equal(session.isNew, true, 'says the session was gone');
     assert.deepEqual(await session.all(), {}, 'no old attributes');
     assert.equal((await session.metadata())!.principal, null, 'no principal');
     await session.set('n', 1);

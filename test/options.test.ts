@@ -40,6 +40,10 @@ describe('session manager options', () => {
       [{ ignore: '/static' }, /option "ignore" must be a RegExp or a function, got "\/static"/],
       [{ store: 'redis://127.0.0.1:6379' }, /option "store" must be a Store object .*got "redis:\/\/127/],
       [{ store: {} }, /option "store" must be a Store object .*missing load/],
+      [
+        { store: { ...memoryStore(), flags: undefined } },
+        /option "store" must be a Store object .*missing its flags/,
+      ],
       [{ maxInactive: '30m' }, /option "maxInactive" must be a finite number >= 0, got "30m"/],
       [{ maxInactive: -1 }, /maxInactive/],
       [{ absoluteTimeout: null }, /option "absoluteTimeout"/],

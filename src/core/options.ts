@@ -144,20 +144,32 @@ const isName: Check = (value) => {
 };
 const isSecret = is.anyOf(is.nonEmptyString, is.nonEmptyBuffer);
 
+const STORE = 'a Store object (e.g. redisStore({ url }), not a connection string)';
+const hasStoreMethods = is.withMethods(
+  STORE,
+  'load',
+  'loadAttributes',
+  'create',
+  'update',
+  'destroy',
+  'rename',
+  'close',
+);
+/** Duck-typed, as capabilities are: the methods, a name for errors, and the capability flags. */
+const isStore: Check = (value) => {
+  const missing = hasStoreMethods(value);
+  if (missing !== undefined) return missing;
+  const { name, flags } = value as { name?: unknown; flags?: unknown };
+  if (typeof name !== 'string') return `${STORE} (missing its name)`;
+  if (typeof flags !== 'object' || flags === null) return `${STORE} (missing its flags)`;
+  return undefined;
+};
+
 /** Every option `SessionOptions` has, with its check. Adapter-only options never reach it. */
 const SESSION_OPTIONS: OptionSpec = {
   app: is.matching(APP_PATTERN, `an app code matching ${APP_PATTERN}`),
   group: isGroupName,
-  store: is.withMethods(
-    'a Store object (e.g. redisStore({ url }), not a connection string)',
-    'load',
-    'loadAttributes',
-    'create',
-    'update',
-    'destroy',
-    'rename',
-    'close',
-  ),
+  store: isStore,
   maxInactive: is.nonNegative,
   absoluteTimeout: is.nonNegative,
   touchInterval: is.nonNegative,

@@ -226,6 +226,11 @@ export class Session {
   /**
    * Gives the session a new id and makes the old one load nothing: call it at login against
    * session fixation. With `keepAttributes: false` the attributes are dropped too.
+   *
+   * If the session had ended meanwhile (revoked, or invalidated by another request), the
+   * request continues with a fresh, empty session, with no attributes and no principal, since
+   * carrying the old ones over would undo the revocation; `isNew` is then true. Adapters that
+   * mirror attributes in an object clear it when `isNew` turned true.
    */
   async regenerate(options: { keepAttributes?: boolean } = {}): Promise<void> {
     const meta = await this.ready();
@@ -242,8 +247,6 @@ export class Session {
     await this.commitChain(async () => {
       moved = await this.storeCall(() => this.context.store.rename(meta.id, newId));
     });
-    // Gone meanwhile (revoked or invalidated elsewhere): carrying on with what this request
-    // holds would undo the revocation, so the request continues with a fresh, empty session.
     if (moved) meta.id = newId;
     else this.startFresh();
   }
