@@ -90,6 +90,7 @@ describe('session manager options', () => {
       [{ name: 'has space' }, /option "cookie.name" cannot be used in a Set-Cookie header/],
       [{ name: 'a;b' }, /option "cookie.name"/],
       [{ domain: 'exa mple.com' }, /option "cookie.domain" cannot be used in a Set-Cookie header/],
+      [{ domain: 'bad name.com' }, /option "cookie.domain" cannot be used/],
       [{ path: 'relative' }, /option "cookie.path" must be a path starting with "\/"/],
       [{ path: '/a;b' }, /option "cookie.path" cannot be used in a Set-Cookie header/],
       [{ secure: 'always' }, /option "cookie.secure"/],

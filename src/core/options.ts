@@ -225,11 +225,12 @@ function checkCookieSerializes(where: string, cookie: ResolvedCookieOptions): vo
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : '';
-    const option = /\bname\b/.test(message)
+    // The package says which argument it refused first ("argument name is invalid: …").
+    const option = /^argument name\b/.test(message)
       ? ['name', cookie.name]
-      : /\bdomain\b/.test(message)
+      : /^option domain\b/.test(message)
         ? ['domain', cookie.domain]
-        : /\bpath\b/.test(message)
+        : /^option path\b/.test(message)
           ? ['path', cookie.path]
           : ['', undefined];
     const [field, value] = option;
