@@ -66,6 +66,10 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
       );
     });
 
+    it('names its group', () => {
+      assert.equal(typeof store.group, 'string');
+    });
+
     it('returns null for an unknown id', async () => {
       assert.equal(await store.load(generateSessionId(), 'all', Date.now()), null);
       assert.equal((await store.loadAttributes(generateSessionId(), [':a'])).size, 0);
@@ -160,6 +164,21 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
       }
     });
 
+    it('refuses to rename onto an id that exists, changing neither session', async () => {
+      const moving = sampleMeta({ principal: 'dave' });
+      const taken = sampleMeta();
+      await store.create(moving, attrs({ ':user': '"dave"', 'shop:cart': '[1]' }));
+      await store.create(taken, attrs({ ':user': '"erin"' }));
+      await assert.rejects(store.rename(moving.id, taken.id), { code: 'UNISESSION_SESSION_EXISTS' });
+      const stayed = await store.load(moving.id, 'all', Date.now());
+      assert.deepEqual(stayed?.meta, moving);
+      assert.deepEqual(stayed?.attributes, attrs({ ':user': '"dave"', 'shop:cart': '[1]' }));
+      const untouched = await store.load(taken.id, 'all', Date.now());
+      assert.deepEqual(untouched?.meta, taken);
+      assert.deepEqual(untouched?.attributes, attrs({ ':user': '"erin"' }));
+      if (store.flags.principalIndex) assert.deepEqual(await store.findByPrincipal!('dave'), [moving.id]);
+    });
+
     it('keeps every change when writers race on different attributes of one session', async () => {
       const meta = sampleMeta();
       await store.create(meta, new Map());
@@ -232,6 +251,18 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
         cursor = page.next;
       } while (cursor);
       assert.deepEqual(seen.sort(), metas.map((meta) => meta.id).sort());
+    });
+
+    it('refuses a page size outside 1..1000 with UNISESSION_INVALID_ARGUMENT', async (t) => {
+      if (!store.flags.list) return t.skip('cannot list');
+      for (const limit of [0, -1, 1.5, 1001, Number.NaN, '5', '1) OR (1=1', null]) {
+        await assert.rejects(
+          store.list!({ limit: limit as number }),
+          { code: 'UNISESSION_INVALID_ARGUMENT' },
+          String(limit),
+        );
+      }
+      assert.ok((await store.list!({ limit: 1000 })).sessions.length <= 1000);
     });
 
     it('sweeps expired sessions in batches, each reported by exactly one sweeper', async (t) => {

@@ -242,14 +242,32 @@ describe('mongodb store specifics', () => {
   it('rejects bad options with a clear error', () => {
     const bad = (options: Parameters<typeof mongodbStore>[0], message: RegExp) =>
       assert.throws(() => mongodbStore(options), { code: 'UNISESSION_INVALID_OPTION', message });
-    bad({ group: 'no spaces' }, /group must match/);
-    bad({ group: '' }, /group must match/);
-    bad({ database: 'a.b' }, /not a valid MongoDB database name/);
-    bad({ database: '' }, /not a valid MongoDB database name/);
+    bad({ group: 'no spaces' }, /option "group" must be a group name/);
+    bad({ group: '' }, /option "group" must be a group name/);
+    bad({ database: 'a.b' }, /option "database" must be a MongoDB database name, got "a.b"/);
+    bad({ database: '' }, /option "database" must be a MongoDB database name/);
     bad({ url, client }, /either url or client/);
     bad({ writeConcern: { w: 0 } }, /w: 0 is not supported/);
     bad({ ttlGraceSeconds: -1 }, /ttlGraceSeconds/);
     bad({ ttlGraceSeconds: 1.5 }, /ttlGraceSeconds/);
+  });
+
+  it('never passes a non-string into a query: an operator object matches nothing', async () => {
+    const meta = sampleMeta({ principal: `victim-${randomBytes(3).toString('hex')}` });
+    await store.create(meta, new Map([[':a', '1']]));
+    const operator = { $ne: null } as unknown as string;
+    const refused = { code: 'UNISESSION_INVALID_ARGUMENT' };
+    await assert.rejects(store.findByPrincipal!(operator), refused);
+    await assert.rejects(store.load(operator, 'all', Date.now()), refused);
+    await assert.rejects(store.loadAttributes(operator, [':a']), refused);
+    await assert.rejects(store.update(operator, { set: new Map([[':a', '2']]) }), refused);
+    await assert.rejects(store.destroy(operator), refused);
+    await assert.rejects(store.rename(operator, generateSessionId()), refused);
+    await assert.rejects(store.list!({ principal: operator }), refused);
+    await assert.rejects(store.count!({ app: operator }), refused);
+    await assert.rejects(store.list!({ cursor: { $gt: '' } as unknown as string }), refused);
+    assert.deepEqual((await store.load(meta.id, 'all', Date.now()))?.attributes, new Map([[':a', '1']]));
+    assert.deepEqual(await store.findByPrincipal!(meta.principal!), [meta.id]);
   });
 
   it('fails fast with UNISESSION_STORE_UNAVAILABLE when no server answers', async () => {

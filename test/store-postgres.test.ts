@@ -108,6 +108,24 @@ describe('postgres store: schema', () => {
     await assert.rejects(migrate({ url: dead }), { code: 'UNISESSION_STORE_UNAVAILABLE' });
   });
 
+  it('takes a group with a hyphen, as every store does (identifiers are quoted)', async () => {
+    const group = `my-portal-${uniqueGroup()}`;
+    const store = postgresStore({ url, group, schema: `${uniqueGroup('s')}` });
+    try {
+      const meta = sampleMeta({ principal: 'ann', expiresAt: Date.now() - 1 });
+      await store.create(meta, new Map([[':a', '1']]));
+      assert.equal(store.group, group);
+      assert.equal(await store.count!({}), 1);
+      assert.deepEqual(await store.findByPrincipal!('ann'), [meta.id]);
+      assert.deepEqual(
+        (await store.sweep!(Date.now(), 10)).map((swept) => swept.id),
+        [meta.id],
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses to rename onto an id that exists', async () => {
     const store = postgresStore({ url, group: uniqueGroup() });
     try {

@@ -321,8 +321,8 @@ describe('redis store: options and bad input', () => {
       assert.deepEqual(loaded?.attributes, attrs({ ':a': '1' }));
       // A metadata field name asked for as an attribute is not an attribute.
       assert.equal((await store.loadAttributes(meta.id, ['#app', '#principal'])).size, 0);
-      await assert.rejects(store.list!({ limit: 0 }), { code: 'UNISESSION_INVALID_OPTION' });
-      await assert.rejects(store.list!({ limit: 1.5 }), { code: 'UNISESSION_INVALID_OPTION' });
+      await assert.rejects(store.list!({ limit: 0 }), { code: 'UNISESSION_INVALID_ARGUMENT' });
+      await assert.rejects(store.list!({ limit: 1.5 }), { code: 'UNISESSION_INVALID_ARGUMENT' });
     } finally {
       await store.close();
       raw.disconnect();

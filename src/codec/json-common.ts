@@ -1,4 +1,5 @@
 /** What the JSON codec's encoder (json.ts) and decoder (json-decode.ts) share. */
+import type { ErrorCode } from '../core/errors.js';
 import type { CodecPlugin } from './types.js';
 
 export const TAG = '$t';
@@ -9,6 +10,8 @@ export interface Ctx {
   readonly strict: boolean;
   /** The objects on the path from the root to the current value: a repeat is a cycle. */
   readonly ancestors: Set<object>;
+  /** While decoding: how many containers enclose the current value. */
+  depth: number;
 }
 
 /**
@@ -20,6 +23,8 @@ export class Failure {
   constructor(
     readonly detail: string,
     readonly cause?: unknown,
+    /** The error code when it is not the pass's usual one (ENCODE_FAILED / DECODE_FAILED). */
+    readonly code?: ErrorCode,
   ) {}
 }
 

@@ -1,19 +1,28 @@
 // The JSON codec's decoder: the tree JSON.parse made, back into values (the format is in json.ts).
 import { Buffer } from 'node:buffer';
 import { type Ctx, errorMessage, Failure, setOwn, TAG, TYPED_ARRAYS } from './json-common.js';
+import { MAX_VALUE_DEPTH } from './types.js';
 
-/** Decodes in place: the tree comes fresh from JSON.parse, so nobody else holds it. */
+/**
+ * Decodes in place: the tree comes fresh from JSON.parse, so nobody else holds it. A tree
+ * nested past MAX_VALUE_DEPTH (the encoder never writes one) fails, so it reads as absent.
+ */
 export function decodeValue(value: unknown, ctx: Ctx): unknown {
   if (typeof value !== 'object' || value === null) return value;
+  if (++ctx.depth > MAX_VALUE_DEPTH)
+    throw new Failure(`the value is nested deeper than ${MAX_VALUE_DEPTH} levels`);
+  let result: unknown = value;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
       if (typeof item === 'object' && item !== null) value[i] = decodeValue(item, ctx);
     }
-    return value;
+  } else {
+    const rec = value as Record<string, unknown>;
+    result = Object.hasOwn(rec, TAG) ? decodeTag(rec, ctx) : decodeProps(rec, ctx);
   }
-  const rec = value as Record<string, unknown>;
-  return Object.hasOwn(rec, TAG) ? decodeTag(rec, ctx) : decodeProps(rec, ctx);
+  ctx.depth--;
+  return result;
 }
 
 function decodeProps(rec: Record<string, unknown>, ctx: Ctx): Record<string, unknown> {
@@ -79,7 +88,10 @@ function decodeTag(rec: Record<string, unknown>, ctx: Ctx): unknown {
 function decodePlugin(alias: string, v: unknown, ctx: Ctx): unknown {
   const plugin = ctx.byAlias.get(alias.slice(1));
   if (!plugin) throw new Failure(`unknown type alias "${alias}" (no plugin is registered under it)`);
+  // The tag and its data are one level: the encoder counts the instance (and its encode's result).
+  ctx.depth--;
   const data = decodeValue(v, ctx);
+  ctx.depth++;
   if (plugin.decode) {
     try {
       return plugin.decode(data);

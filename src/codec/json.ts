@@ -1,8 +1,9 @@
 import { Buffer } from 'node:buffer';
 import { UnisessionError } from '../core/errors.js';
+import { checkOptions, is } from '../core/validate.js';
 import { type Ctx, errorMessage, Failure, TAG, TYPED_ARRAYS } from './json-common.js';
 import { decodeValue } from './json-decode.js';
-import type { Codec, CodecPlugin } from './types.js';
+import { type Codec, type CodecPlugin, MAX_VALUE_DEPTH } from './types.js';
 
 /*
  * Wire format: plain JSON values are stored as themselves, so an admin UI shows ordinary
@@ -77,6 +78,14 @@ function encodeValue(value: unknown, ctx: Ctx): unknown {
 
 function encodeObject(obj: object, ctx: Ctx): unknown {
   if (ctx.ancestors.has(obj)) throw new Failure('the value contains itself (a cycle)');
+  // The path from the root is the nesting depth: stop before the stack (and the decoder) must.
+  if (ctx.ancestors.size >= MAX_VALUE_DEPTH) {
+    throw new Failure(
+      `the value is nested deeper than ${MAX_VALUE_DEPTH} levels`,
+      undefined,
+      'UNISESSION_VALUE_TOO_DEEP',
+    );
+  }
   ctx.ancestors.add(obj);
   const out = encodeContainer(obj, ctx);
   ctx.ancestors.delete(obj);
@@ -252,14 +261,15 @@ function registry(plugins: readonly CodecPlugin[]): Pick<Ctx, 'byProto' | 'byAli
 
 /** The type-preserving JSON codec; see the wire format above. */
 export function jsonCodec(options: JsonCodecOptions = {}): Codec {
+  checkOptions('jsonCodec', options, {
+    plugins: is.arrayOf(is.withMethods('a plugin object ({ alias, type })')),
+    unknownClasses: is.oneOf('plain', 'error'),
+  });
   const { plugins = [], unknownClasses = 'plain' } = options;
-  if (unknownClasses !== 'plain' && unknownClasses !== 'error') {
-    throw new UnisessionError('UNISESSION_INVALID_OPTION', `unknownClasses must be 'plain' or 'error'`);
-  }
   const { byProto, byAlias } = registry(plugins);
   const strict = unknownClasses === 'error';
   // A fresh ancestor set per call keeps encode re-entrant (a plugin may call a codec itself).
-  const ctx = (): Ctx => ({ byProto, byAlias, strict, ancestors: new Set() });
+  const ctx = (): Ctx => ({ byProto, byAlias, strict, ancestors: new Set(), depth: 0 });
 
   return {
     name: 'json',
@@ -269,9 +279,8 @@ export function jsonCodec(options: JsonCodecOptions = {}): Codec {
         return JSON.stringify(encodeValue(value, ctx()));
       } catch (error) {
         if (error instanceof Failure) {
-          throw new UnisessionError('UNISESSION_ENCODE_FAILED', `${error.detail}, at ${pathOf(error)}`, {
-            cause: error.cause,
-          });
+          const code = error.code ?? 'UNISESSION_ENCODE_FAILED';
+          throw new UnisessionError(code, `${error.detail}, at ${pathOf(error)}`, { cause: error.cause });
         }
         throw new UnisessionError('UNISESSION_ENCODE_FAILED', errorMessage(error), { cause: error });
       }

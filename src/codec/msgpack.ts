@@ -1,6 +1,8 @@
 import { Buffer } from 'node:buffer';
 import { UnisessionError } from '../core/errors.js';
-import type { Codec } from './types.js';
+import { checkOptions } from '../core/validate.js';
+import { nestingOf } from './depth.js';
+import { type Codec, MAX_VALUE_DEPTH } from './types.js';
 
 /*
  * A compact binary codec for apps that never read sessions by eye. Stores keep strings, so
@@ -12,8 +14,12 @@ import type { Codec } from './types.js';
  * Differences from the JSON codec, all msgpackr's: no class plugins (msgpackr's extension
  * registry is process-wide, so one codec's plugins would leak into every other Packr), class
  * instances always come back as plain objects, -0 comes back as 0, and an own "__proto__"
- * key is renamed by msgpackr's prototype-pollution guard.
+ * key is renamed by msgpackr's prototype-pollution guard. The nesting limit is the JSON
+ * codec's (MAX_VALUE_DEPTH), checked by a walk of its own since msgpackr has none.
  */
+
+/** The msgpack codec has no options yet; the parameter exists so a misplaced one is refused. */
+export type MsgpackCodecOptions = Record<string, never>;
 
 const MISSING = 'the msgpack codec needs the "msgpackr" package: npm install msgpackr';
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -22,8 +28,22 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Loads msgpackr and builds the codec; rejects with UNISESSION_DRIVER_MISSING when it is not installed. */
-export async function msgpackCodec(): Promise<Codec> {
+/**
+ * Loads msgpackr and builds the codec; rejects with UNISESSION_DRIVER_MISSING when it is not
+ * installed. Options are checked before anything loads (an unknown one throws at once).
+ */
+export function msgpackCodec(options: MsgpackCodecOptions = {}): Promise<Codec> {
+  checkOptions('msgpackCodec', options, {});
+  return loadCodec();
+}
+
+const tooDeep = () =>
+  new UnisessionError(
+    'UNISESSION_VALUE_TOO_DEEP',
+    `the value is nested deeper than ${MAX_VALUE_DEPTH} levels`,
+  );
+
+async function loadCodec(): Promise<Codec> {
   let msgpackr: typeof import('msgpackr');
   try {
     msgpackr = await import('msgpackr');
@@ -49,6 +69,11 @@ export async function msgpackCodec(): Promise<Codec> {
   return {
     name: 'msgpack',
     encode(value: unknown): string {
+      const nesting = nestingOf(value);
+      if (nesting === 'too deep') throw tooDeep();
+      if (nesting === 'cycle') {
+        throw new UnisessionError('UNISESSION_ENCODE_FAILED', 'the value contains itself (a cycle)');
+      }
       try {
         return packr.pack(value).toString('base64');
       } catch (error) {
@@ -66,8 +91,9 @@ export async function msgpackCodec(): Promise<Codec> {
       if (typeof text !== 'string' || text === '' || !BASE64.test(text)) {
         throw new UnisessionError('UNISESSION_DECODE_FAILED', 'malformed base64 text');
       }
+      let value: unknown;
       try {
-        return packr.unpack(Buffer.from(text, 'base64'));
+        value = packr.unpack(Buffer.from(text, 'base64'));
       } catch (error) {
         throw new UnisessionError(
           'UNISESSION_DECODE_FAILED',
@@ -77,6 +103,11 @@ export async function msgpackCodec(): Promise<Codec> {
           },
         );
       }
+      // Not written by this codec (it refuses such values): read as absent, like the JSON codec.
+      if (nestingOf(value) !== 'ok') {
+        throw new UnisessionError('UNISESSION_DECODE_FAILED', `nested deeper than ${MAX_VALUE_DEPTH} levels`);
+      }
+      return value;
     },
   };
 }

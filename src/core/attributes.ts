@@ -1,5 +1,6 @@
 import type { SessionContext } from './context.js';
 import { UnisessionError } from './errors.js';
+import { checkName, isValidName } from './names.js';
 import { type AttributeKey, splitAttributeKey } from './store.js';
 
 /** One attribute as this request knows it. */
@@ -23,10 +24,6 @@ export interface AttributeDelta {
   prior: Map<AttributeKey, string | undefined>;
 }
 
-const MAX_NAME_LENGTH = 200;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point.
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
-
 const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;
 
 /**
@@ -44,7 +41,7 @@ export class AttributeTable {
   fromStore(attributes: Map<AttributeKey, string>, complete: boolean): void {
     this.slots.clear();
     for (const [key, text] of attributes) {
-      if (this.context.isVisible(key)) this.slots.set(key, storedSlot(text));
+      if (this.isReadable(key)) this.slots.set(key, storedSlot(text));
     }
     if (this.context.preloadKeys !== 'all') {
       for (const key of this.context.preloadKeys)
@@ -58,8 +55,17 @@ export class AttributeTable {
     this.complete = true;
   }
 
+  /**
+   * Whether a stored key is this app's to read: shared or its own namespace, and a name the
+   * API accepts. A stored `__proto__` (written before names were checked, or by hand) is never
+   * read, never written back and never deleted: it stays in the store, untouched.
+   */
+  private isReadable(key: AttributeKey): boolean {
+    return this.context.isVisible(key) && isValidName(splitAttributeKey(key).name);
+  }
+
   async get(sessionId: string, name: string, persisted: boolean): Promise<unknown> {
-    const key = this.context.keyOf(name);
+    const key = this.context.keyOf(checkName(name));
     if (!this.slots.has(key) && persisted && !this.complete) {
       const fetched = await this.context.store.loadAttributes(sessionId, [key]);
       if (!this.slots.has(key)) this.slots.set(key, storedSlot(fetched.get(key)));
@@ -67,8 +73,9 @@ export class AttributeTable {
     return this.peekKey(sessionId, key);
   }
 
-  /** Reads what is already loaded; never touches the store. */
+  /** Reads what is already loaded; never touches the store. An invalid name holds nothing. */
   peek(sessionId: string, name: string): unknown {
+    if (!isValidName(name)) return undefined;
     return this.peekKey(sessionId, this.context.keyOf(name));
   }
 
@@ -81,6 +88,7 @@ export class AttributeTable {
 
   /** Length of the stored text of an attribute not yet decoded; 0 when there is nothing to decode. */
   undecodedLength(name: string): number {
+    if (!isValidName(name)) return 0;
     const slot = this.slots.get(this.context.keyOf(name));
     return slot && !slot.hasValue && !slot.removed ? (slot.stored?.length ?? 0) : 0;
   }
@@ -89,14 +97,16 @@ export class AttributeTable {
     if (persisted && !this.complete) {
       const loaded = await this.context.store.load(sessionId, 'all', Date.now());
       for (const [key, text] of loaded?.attributes ?? []) {
-        if (this.context.isVisible(key) && !this.slots.has(key)) this.slots.set(key, storedSlot(text));
+        if (this.isReadable(key) && !this.slots.has(key)) this.slots.set(key, storedSlot(text));
       }
       this.complete = true;
     }
     const result: Record<string, unknown> = {};
     for (const name of this.visibleNames()) {
       const value = this.peek(sessionId, name);
-      if (value !== undefined) result[name] = value;
+      // defineProperty, not assignment: no name, whatever it is, can set the result's prototype.
+      if (value !== undefined)
+        Object.defineProperty(result, name, { value, enumerable: true, writable: true, configurable: true });
     }
     return result;
   }
@@ -112,7 +122,7 @@ export class AttributeTable {
   }
 
   set(name: string, value: unknown): void {
-    validateName(name);
+    checkName(name);
     const text = this.encode(name, value);
     const key = this.context.keyOf(name);
     const slot = this.slots.get(key) ?? this.absentSlot();
@@ -125,7 +135,7 @@ export class AttributeTable {
   }
 
   remove(name: string): void {
-    const key = this.context.keyOf(name);
+    const key = this.context.keyOf(checkName(name));
     const slot = this.slots.get(key) ?? this.absentSlot();
     slot.removed = true;
     slot.hasValue = false;
@@ -175,19 +185,6 @@ export class AttributeTable {
       slot.assigned = false;
     }
     for (const key of delta.remove) this.slots.set(key, storedSlot(undefined));
-  }
-
-  /** The session vanished from the store: everything held here must be written as new. */
-  markAllUnsaved(): void {
-    for (const [key, slot] of this.slots) {
-      if (slot.removed) continue;
-      if (!slot.hasValue && slot.stored !== undefined) this.decodeInto('', key, slot);
-      slot.assigned = slot.hasValue;
-      slot.assignedText = slot.hasValue ? this.encode(splitAttributeKey(key).name, slot.value) : undefined;
-      slot.known = true;
-      slot.stored = undefined;
-    }
-    this.complete = true;
   }
 
   emitChanges(sessionId: string, delta: AttributeDelta): void {
@@ -262,15 +259,4 @@ function storedSlot(text: string | undefined): Slot {
     assigned: false,
     removed: false,
   };
-}
-
-function validateName(name: string): void {
-  if (
-    typeof name !== 'string' ||
-    name.length === 0 ||
-    name.length > MAX_NAME_LENGTH ||
-    CONTROL_CHARS.test(name)
-  ) {
-    throw new UnisessionError('UNISESSION_INVALID_NAME', JSON.stringify(String(name).slice(0, 50)));
-  }
 }

@@ -9,7 +9,11 @@ export const ERROR_CODES = {
   UNISESSION_VALUE_TOO_LARGE: { status: 413, message: 'An attribute value is larger than maxValueBytes' },
   UNISESSION_INVALID_NAME: {
     status: 400,
-    message: 'An attribute name is empty, too long or has control characters',
+    message: 'An attribute name is empty, too long, not well-formed, has control characters or is reserved',
+  },
+  UNISESSION_VALUE_TOO_DEEP: {
+    status: 413,
+    message: 'An attribute value is nested deeper than the codec allows',
   },
   UNISESSION_ENCODE_FAILED: { status: 500, message: 'An attribute value cannot be encoded' },
   UNISESSION_DECODE_FAILED: { status: 500, message: 'A stored attribute value cannot be decoded' },

@@ -17,6 +17,34 @@ import {
   type Store,
 } from './store.js';
 import { Sweeper } from './sweeper.js';
+import {
+  type Check,
+  checkArgument,
+  checkLimit,
+  checkString,
+  invalidOption,
+  is,
+  type OptionSpec,
+} from './validate.js';
+
+const isTime: Check = (value) =>
+  typeof value === 'number' && Number.isFinite(value) ? undefined : 'a finite number (epoch ms)';
+/** The keys a list filter may have, and what each must be; others are refused. */
+const COUNT_FILTER: OptionSpec = { app: is.string, principal: is.string, aliveAt: isTime };
+const LIST_FILTER: OptionSpec = { ...COUNT_FILTER, limit: is.any, cursor: is.string };
+
+let warnedNoSecret = false;
+
+/** Unsigned ids are allowed (behind a gateway that signs, say) but worth saying once per process. */
+function warnIfUnsigned(options: ResolvedOptions): void {
+  if (options.secret !== undefined || warnedNoSecret) return;
+  warnedNoSecret = true;
+  process.emitWarning(
+    'no `secret` is set, so session ids in cookies are not signed: set the `secret` option ' +
+      '(e.g. secret: process.env.SESSION_SECRET) to sign them with HMAC-SHA256',
+    { code: 'UNISESSION_NO_SECRET' },
+  );
+}
 
 /**
  * The framework- and store-agnostic engine: one per app per process. Adapters call
@@ -31,7 +59,11 @@ export class SessionManager {
   private readonly sweeper: Sweeper;
 
   constructor(options: SessionOptions & { store: Store; codec: Codec }) {
-    this.options = resolveOptions(options);
+    this.options = resolveOptions(options, options.store?.group);
+    // The factory fills both in; a direct `new SessionManager` must pass them.
+    if (options.store === undefined) throw invalidOption('SessionManager', 'store', 'a Store', undefined);
+    if (options.codec === undefined) throw invalidOption('SessionManager', 'codec', 'a Codec', undefined);
+    warnIfUnsigned(this.options);
     this.store = options.store;
     this.codec = options.codec;
     const { app, isShared, preload } = this.options;
@@ -77,6 +109,7 @@ export class SessionManager {
 
   /** Ends a session by id (e.g. from an admin screen). True if it existed. */
   async destroy(id: string): Promise<boolean> {
+    checkString('destroy', 'id', id);
     const meta = await this.store.destroy(id);
     if (meta) this.events.emit('destroyed', { meta, reason: 'invalidated' });
     return meta !== null;
@@ -84,6 +117,7 @@ export class SessionManager {
 
   /** The live sessions of a user (needs a store with `flags.principalIndex`). */
   async sessionsOf(principal: string): Promise<SessionMeta[]> {
+    checkString('sessionsOf', 'principal', principal);
     const ids = await this.requirePrincipalIndex().findByPrincipal!(principal);
     const now = Date.now();
     const loaded = await Promise.all(ids.map((id) => this.store.load(id, [], now)));
@@ -92,17 +126,25 @@ export class SessionManager {
 
   /** Logs a user out everywhere: destroys every session of the principal. Returns how many. */
   async revokePrincipal(principal: string): Promise<number> {
+    checkString('revokePrincipal', 'principal', principal);
     const ids = await this.requirePrincipalIndex().findByPrincipal!(principal);
     const results = await Promise.all(ids.map((id) => this.destroy(id)));
     return results.filter(Boolean).length;
   }
 
-  /** A page of sessions (needs `flags.list`). */
-  list(filter: ListFilter = {}): Promise<ListPage> {
-    return this.requireList().list!({ aliveAt: Date.now(), ...filter });
+  /**
+   * A page of sessions (needs `flags.list`); live ones only unless `aliveAt` says otherwise.
+   * The filter is checked here, once, before any store sees it: UNISESSION_INVALID_ARGUMENT.
+   */
+  async list(filter: ListFilter = {}): Promise<ListPage> {
+    checkArgument('list', 'filter', filter, LIST_FILTER);
+    const limit = checkLimit('list', filter.limit);
+    return this.requireList().list!({ aliveAt: Date.now(), ...filter, limit });
   }
 
-  count(filter: Omit<ListFilter, 'limit' | 'cursor'> = {}): Promise<number> {
+  /** How many sessions match (needs `flags.list`); live ones only unless `aliveAt` says otherwise. */
+  async count(filter: Omit<ListFilter, 'limit' | 'cursor'> = {}): Promise<number> {
+    checkArgument('count', 'filter', filter, COUNT_FILTER);
     return this.requireList().count!({ aliveAt: Date.now(), ...filter });
   }
 

@@ -1,7 +1,11 @@
+import { serialize } from 'cookie';
 import type { Codec } from '../codec/types.js';
 import { UnisessionError } from './errors.js';
+import { nameProblem } from './names.js';
 import type { TrustProxy } from './request.js';
+import type { Secret } from './signing.js';
 import type { Store } from './store.js';
+import { type Check, checkOptions, invalidOption, is, isGroupName, type OptionSpec } from './validate.js';
 
 export interface CookieOptions {
   /** @default 'unisession' */
@@ -40,11 +44,13 @@ export interface SessionOptions {
   app: string;
   /**
    * The code of the group of apps that share sessions; names the table, collection or key
-   * prefix in the store. Apps that share a session must use the same group and store.
-   * @default 'unisession'
+   * prefix in the store. Apps that share a session must use the same group and store. Without
+   * `store` it names the default SQLite store's group; with one, it must equal the store's
+   * own `group` (a mismatch is refused at creation). `[A-Za-z0-9_-]{1,40}`.
+   * @default the store's group, else 'unisession'
    */
   group?: string;
-  /** Where sessions live. @default a SQLite file `./unisession.sqlite` (needs better-sqlite3) */
+  /** Where sessions live. @default a SQLite file `./unisession.sqlite` (needs better-sqlite3), `sqliteStore({ group })` */
   store?: Store;
   /** Sliding lifetime in ms; 0 means sessions never expire by inactivity. @default 1_800_000 (30 min) */
   maxInactive?: number;
@@ -68,13 +74,20 @@ export interface SessionOptions {
    */
   shared?: readonly string[] | ((name: string) => boolean);
   cookie?: CookieOptions;
-  /** Sign the id in the cookie with HMAC-SHA256. The first secret signs, all verify. @default undefined (unsigned) */
-  secret?: string | readonly string[];
+  /**
+   * Sign the id in the cookie with HMAC-SHA256: a string, a Buffer (`crypto.randomBytes(32)`),
+   * or a non-empty list of them. The first secret signs, all verify, and a cookie an older
+   * secret verified is re-issued signed with the first. Without one, a warning is printed once
+   * per process. @default undefined (unsigned)
+   */
+  secret?: Secret | readonly Secret[];
   /** Which peers may set X-Forwarded-Proto/-For (see `RequestInfo`). @default false */
   trustProxy?: TrustProxy;
   /**
-   * Also accept the id from this request header, and echo it in the same response header,
-   * for API clients without cookies (e.g. `'x-session-id'`). @default false
+   * Also accept the id from this request header, for API clients without cookies (e.g.
+   * `'x-session-id'`). The id is echoed in that response header only to a request that sent
+   * the header (an empty one asks for a new session), never to a cookie request, so page
+   * script cannot read an HttpOnly cookie's id. @default false
    */
   header?: string | false;
   /** Turns attribute values into stored text. @default the type-preserving JSON codec */
@@ -112,7 +125,7 @@ export interface ResolvedOptions {
   preload: 'all' | readonly string[];
   isShared: (name: string) => boolean;
   cookie: ResolvedCookieOptions;
-  secret: string | readonly string[] | undefined;
+  secret: Secret | readonly Secret[] | undefined;
   trustProxy: TrustProxy;
   header: string | false;
   saveUninitialized: boolean;
@@ -121,41 +134,154 @@ export interface ResolvedOptions {
   sweeper: false | { interval: number; batchSize: number };
 }
 
-const CODE_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const APP_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-export function resolveOptions(options: SessionOptions): ResolvedOptions {
-  const invalid = (detail: string) => new UnisessionError('UNISESSION_INVALID_OPTION', detail);
-  if (!CODE_PATTERN.test(options.app ?? ''))
-    throw invalid(`app must match ${CODE_PATTERN}, got "${options.app}"`);
-  const group = options.group ?? 'unisession';
-  if (!CODE_PATTERN.test(group)) throw invalid(`group must match ${CODE_PATTERN}, got "${group}"`);
+const isName: Check = (value) => {
+  const problem = nameProblem(value);
+  return problem === undefined ? undefined : `an attribute name (${JSON.stringify(value)} ${problem})`;
+};
+const isSecret = is.anyOf(is.nonEmptyString, is.nonEmptyBuffer);
+
+const STORE = 'a Store object (e.g. redisStore({ url }), not a connection string)';
+const hasStoreMethods = is.withMethods(
+  STORE,
+  'load',
+  'loadAttributes',
+  'create',
+  'update',
+  'destroy',
+  'rename',
+  'close',
+);
+/** Duck-typed, as capabilities are: the methods, a name for errors, and the capability flags. */
+const isStore: Check = (value) => {
+  const missing = hasStoreMethods(value);
+  if (missing !== undefined) return missing;
+  const { name, flags } = value as { name?: unknown; flags?: unknown };
+  if (typeof name !== 'string') return `${STORE} (missing its name)`;
+  if (typeof flags !== 'object' || flags === null) return `${STORE} (missing its flags)`;
+  return undefined;
+};
+
+/** Every option `SessionOptions` has, with its check. Adapter-only options never reach it. */
+const SESSION_OPTIONS: OptionSpec = {
+  app: is.matching(APP_PATTERN, `an app code matching ${APP_PATTERN}`),
+  group: isGroupName,
+  store: isStore,
+  maxInactive: is.nonNegative,
+  absoluteTimeout: is.nonNegative,
+  touchInterval: is.nonNegative,
+  ignore: is.anyOf(is.instanceOf(RegExp, 'a RegExp'), is.function),
+  preload: is.anyOf(is.oneOf('all'), is.arrayOf(isName)),
+  shared: is.anyOf(is.arrayOf(isName), is.function),
+  cookie: is.object({
+    name: is.nonEmptyString,
+    path: is.matching(/^\//, 'a path starting with "/"'),
+    domain: is.nonEmptyString,
+    httpOnly: is.boolean,
+    sameSite: is.oneOf('lax', 'strict', 'none'),
+    secure: is.anyOf(is.boolean, is.oneOf('auto')),
+    hostPrefix: is.boolean,
+    persistent: is.boolean,
+  }),
+  secret: is.anyOf(isSecret, is.arrayOf(isSecret, { nonEmpty: true })),
+  trustProxy: is.anyOf(is.boolean, is.arrayOf(is.nonEmptyString), is.function),
+  header: is.anyOf(is.oneOf(false), is.matching(HEADER_PATTERN, 'an HTTP header name')),
+  codec: is.withMethods('a Codec (for msgpackCodec(), await it first)', 'encode', 'decode'),
+  saveUninitialized: is.boolean,
+  maxValueBytes: is.positiveInteger,
+  onStoreError: is.oneOf('fail', 'continue'),
+  sweeper: is.object({ interval: is.positive, batchSize: is.positiveInteger }, is.oneOf(false)),
+};
+
+/**
+ * Checks every option, and that `cookie` makes a Set-Cookie the browser accepts, so that a bad
+ * option fails when the manager is created rather than on every request.
+ */
+export function checkSessionOptions(where: string, options: unknown): void {
+  checkOptions(where, options, SESSION_OPTIONS);
+  const { app, cookie = {} } = options as SessionOptions;
+  if (app === undefined) throw invalidOption(where, 'app', `an app code matching ${APP_PATTERN}`, app);
+  if (cookie.hostPrefix && cookie.domain !== undefined) {
+    throw new UnisessionError(
+      'UNISESSION_INVALID_OPTION',
+      `${where}: option "cookie.hostPrefix" cannot be combined with "cookie.domain" (a __Host- cookie has no Domain)`,
+    );
+  }
+  checkCookieSerializes(where, resolveCookie(cookie));
+}
+
+/** Serializes a sample cookie once; whatever the `cookie` package refuses is named as an option. */
+function checkCookieSerializes(where: string, cookie: ResolvedCookieOptions): void {
+  try {
+    serialize(cookie.name, 'sample', {
+      path: cookie.path,
+      domain: cookie.domain,
+      httpOnly: cookie.httpOnly,
+      sameSite: cookie.sameSite,
+      secure: cookie.secure !== false,
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : '';
+    // The package says which argument it refused first ("argument name is invalid: …").
+    const option = /^argument name\b/.test(message)
+      ? ['name', cookie.name]
+      : /^option domain\b/.test(message)
+        ? ['domain', cookie.domain]
+        : /^option path\b/.test(message)
+          ? ['path', cookie.path]
+          : ['', undefined];
+    const [field, value] = option;
+    throw new UnisessionError(
+      'UNISESSION_INVALID_OPTION',
+      `${where}: option "cookie${field ? `.${field}` : ''}" cannot be used in a Set-Cookie header, got ${JSON.stringify(value)}`,
+      { cause: error },
+    );
+  }
+}
+
+function resolveCookie(cookie: CookieOptions): ResolvedCookieOptions {
+  return {
+    name: cookie.hostPrefix ? `__Host-${cookie.name ?? 'unisession'}` : (cookie.name ?? 'unisession'),
+    path: cookie.hostPrefix ? '/' : (cookie.path ?? '/'),
+    domain: cookie.domain,
+    httpOnly: cookie.httpOnly ?? true,
+    sameSite: cookie.sameSite ?? 'lax',
+    secure: cookie.hostPrefix ? true : (cookie.secure ?? 'auto'),
+    persistent: cookie.persistent ?? false,
+  };
+}
+
+/**
+ * Checks and fills in the options. `storeGroup` is the store's own group (when it says): the
+ * manager's `group` defaults to it, and must not differ from it.
+ */
+export function resolveOptions(options: SessionOptions, storeGroup?: string): ResolvedOptions {
+  checkSessionOptions('SessionManager', options);
+  if (options.group !== undefined && storeGroup !== undefined && options.group !== storeGroup) {
+    throw new UnisessionError(
+      'UNISESSION_INVALID_OPTION',
+      `SessionManager: option "group" is "${options.group}" but the store's group is "${storeGroup}"; ` +
+        "give the store the same group (or leave the manager's group out)",
+    );
+  }
   const maxInactive = options.maxInactive ?? 30 * 60_000;
-  if (!(maxInactive >= 0)) throw invalid('maxInactive must be >= 0');
-  const cookie = options.cookie ?? {};
-  if (cookie.hostPrefix && cookie.domain)
-    throw invalid('cookie.hostPrefix cannot be combined with cookie.domain');
   const shared = options.shared ?? [];
   const sharedSet = typeof shared === 'function' ? undefined : new Set(shared);
-  const ignore = options.ignore;
+  const { ignore } = options;
   const sweeper = options.sweeper ?? {};
   return {
     app: options.app,
-    group,
+    group: options.group ?? storeGroup ?? 'unisession',
     maxInactive,
     absoluteTimeout: options.absoluteTimeout ?? 0,
     touchInterval: options.touchInterval ?? (maxInactive === 0 ? 60_000 : Math.min(60_000, maxInactive / 10)),
     ignore: ignore instanceof RegExp ? (path) => ignore.test(path) : ignore,
     preload: options.preload ?? 'all',
     isShared: sharedSet ? (name) => sharedSet.has(name) : (shared as (name: string) => boolean),
-    cookie: {
-      name: cookie.hostPrefix ? `__Host-${cookie.name ?? 'unisession'}` : (cookie.name ?? 'unisession'),
-      path: cookie.hostPrefix ? '/' : (cookie.path ?? '/'),
-      domain: cookie.domain,
-      httpOnly: cookie.httpOnly ?? true,
-      sameSite: cookie.sameSite ?? 'lax',
-      secure: cookie.hostPrefix ? true : (cookie.secure ?? 'auto'),
-      persistent: cookie.persistent ?? false,
-    },
+    cookie: resolveCookie(options.cookie ?? {}),
     secret: options.secret,
     trustProxy: options.trustProxy ?? false,
     header: options.header ? options.header.toLowerCase() : false,

@@ -1,10 +1,12 @@
 import { AttributeTable } from './attributes.js';
 import type { SessionContext } from './context.js';
-import { clearedCookie, readSessionId, sessionCookie } from './cookie.js';
+import { clearedCookie, type PresentedIds, readSessionIds, sessionCookie } from './cookie.js';
 import { isUnisessionError, storeUnavailable, UnisessionError } from './errors.js';
 import { generateSessionId } from './id.js';
+import { checkName } from './names.js';
 import { clientAddress, isSecureRequest, type RequestInfo } from './request.js';
 import type { LoadedSession, MetaPatch, SessionMeta } from './store.js';
+import { invalidArgument } from './validate.js';
 
 type State = 'unloaded' | 'ready' | 'ignored' | 'degraded';
 
@@ -20,13 +22,22 @@ export class Session {
   private meta: SessionMeta | undefined;
   private persisted = false;
   private readonly attributes: AttributeTable;
-  private readonly incomingId: string | undefined;
+  /** The ids the request presents (cookie or header), best first. */
+  private readonly presented: PresentedIds;
+  /** The presented id that loaded: the session the client's cookie names. */
+  private clientId: string | undefined;
+  /** That id's signature came from an older secret: re-issue the cookie with the first one. */
+  private resign = false;
+  /**
+   * This request ended the session the client holds (invalidate, regenerate without keeping):
+   * only then does the response clear the cookie. A request that merely presented an unknown or
+   * stale id must not, or it would wipe the cookie a parallel login has just set.
+   */
+  private ended = false;
   private readonly secure: boolean;
   private metaPatch: MetaPatch = {};
   private forceTouch = false;
   private touched = false;
-  /** The id the client holds when it differs from the current one (after regenerate/invalidate). */
-  private idChanged = false;
   private readonly beforeCommit: Array<() => void> = [];
 
   constructor(
@@ -36,9 +47,9 @@ export class Session {
   ) {
     const { options } = context;
     this.state = ignored ? 'ignored' : 'unloaded';
-    this.incomingId = ignored
-      ? undefined
-      : readSessionId(request, options.cookie, options.header, context.signer);
+    this.presented = ignored
+      ? { candidates: [], transport: 'cookie' }
+      : readSessionIds(request, options.cookie, options.header, context.signer);
     this.secure =
       options.cookie.secure === 'auto' ? isSecureRequest(request, context.trusted) : options.cookie.secure;
     this.attributes = new AttributeTable(context);
@@ -72,22 +83,35 @@ export class Session {
     return this.loading;
   }
 
+  /**
+   * Loads the session: after a reload the current id, else each presented id in turn until one
+   * loads. Extra round trips happen only when a stale or planted id comes before the real one.
+   */
   private async loadFromStore(): Promise<void> {
+    const current = this.meta?.id;
+    const candidates = current !== undefined ? [{ id: current, resign: false }] : this.presented.candidates;
     let loaded: LoadedSession | null = null;
-    const id = this.meta?.id ?? this.incomingId;
-    if (id !== undefined) {
-      try {
-        loaded = await this.context.store.load(id, this.context.preloadKeys, Date.now());
-      } catch (error) {
-        if (this.context.options.onStoreError === 'fail') {
-          this.loading = undefined;
-          throw storeUnavailable(this.context.store.name, error);
+    try {
+      for (const candidate of candidates) {
+        loaded = await this.context.store.load(candidate.id, this.context.preloadKeys, Date.now());
+        if (loaded) {
+          // A reload reads the current id, which the client may not hold yet.
+          if (current === undefined) {
+            this.clientId = candidate.id;
+            this.resign = candidate.resign;
+          }
+          break;
         }
-        this.context.events.emit('error', { error, during: 'load' });
-        this.state = 'degraded';
-        this.startFresh();
-        return;
       }
+    } catch (error) {
+      if (this.context.options.onStoreError === 'fail') {
+        this.loading = undefined;
+        throw storeUnavailable(this.context.store.name, error);
+      }
+      this.context.events.emit('error', { error, during: 'load' });
+      this.state = 'degraded';
+      this.startFresh();
+      return;
     }
     if (loaded) {
       this.meta = loaded.meta;
@@ -100,6 +124,7 @@ export class Session {
     this.state = 'ready';
   }
 
+  /** A new, empty, unsaved session: no attributes, no principal, a new id. */
   private startFresh(): void {
     const now = Date.now();
     const { options } = this.context;
@@ -119,7 +144,6 @@ export class Session {
     };
     this.meta.expiresAt = expiryAt(now, this.meta);
     this.persisted = false;
-    this.idChanged = this.incomingId !== undefined;
     this.metaPatch = {};
     this.attributes.reset();
   }
@@ -137,6 +161,7 @@ export class Session {
 
   /** Reads an attribute (shared or this app's private one). Undefined when absent or undecodable. */
   async get<T = unknown>(name: string): Promise<T | undefined> {
+    checkName(name);
     if (this.state === 'ignored') return undefined;
     const meta = await this.ready();
     return (await this.attributes.get(meta.id, name, this.persisted)) as T | undefined;
@@ -157,11 +182,13 @@ export class Session {
    * here, in the handler, rather than at commit. It is written at commit.
    */
   async set(name: string, value: unknown): Promise<void> {
+    checkName(name);
     await this.ready();
     this.attributes.set(name, value);
   }
 
   async remove(name: string): Promise<void> {
+    checkName(name);
     await this.ready();
     this.attributes.remove(name);
   }
@@ -172,14 +199,20 @@ export class Session {
     if (meta.principal !== principal) this.metaPatch.principal = principal;
   }
 
-  /** Changes this session's sliding lifetime (e.g. "remember me"). */
+  /**
+   * Changes this session's sliding lifetime in ms (e.g. "remember me"); 0 means no expiry by
+   * inactivity. Anything but a finite number >= 0 throws UNISESSION_INVALID_ARGUMENT.
+   */
   async setMaxInactive(ms: number): Promise<void> {
+    checkLifetime('setMaxInactive', ms);
     await this.ready();
     this.setMaxInactiveSync(ms);
   }
 
+  /** The synchronous form, for adapters' setters (Koa's `maxAge`); a no-op before the load. */
   setMaxInactiveSync(ms: number): void {
-    if (this.state !== 'ready' || !(ms >= 0)) return;
+    checkLifetime('setMaxInactive', ms);
+    if (this.state !== 'ready') return;
     this.meta!.maxInactive = ms;
     this.metaPatch.maxInactive = ms;
     this.forceTouch = true;
@@ -193,6 +226,11 @@ export class Session {
   /**
    * Gives the session a new id and makes the old one load nothing: call it at login against
    * session fixation. With `keepAttributes: false` the attributes are dropped too.
+   *
+   * If the session had ended meanwhile (revoked, or invalidated by another request), the
+   * request continues with a fresh, empty session, with no attributes and no principal, since
+   * carrying the old ones over would undo the revocation; `isNew` is then true. Adapters that
+   * mirror attributes in an object clear it when `isNew` turned true.
    */
   async regenerate(options: { keepAttributes?: boolean } = {}): Promise<void> {
     const meta = await this.ready();
@@ -201,16 +239,16 @@ export class Session {
       return;
     }
     const newId = generateSessionId();
-    if (this.persisted) {
-      await this.commitChain(async () => {
-        const moved = await this.storeCall(() => this.context.store.rename(meta.id, newId));
-        // Gone meanwhile (invalidated elsewhere): what this request holds becomes a new session.
-        if (!moved) this.persisted = false;
-        if (!moved) this.attributes.markAllUnsaved();
-      });
+    if (!this.persisted) {
+      meta.id = newId;
+      return;
     }
-    meta.id = newId;
-    this.idChanged = true;
+    let moved = false;
+    await this.commitChain(async () => {
+      moved = await this.storeCall(() => this.context.store.rename(meta.id, newId));
+    });
+    if (moved) meta.id = newId;
+    else this.startFresh();
   }
 
   /** Ends the session everywhere. The handle then holds a fresh, unsaved session. */
@@ -221,9 +259,9 @@ export class Session {
         const removed = await this.storeCall(() => this.context.store.destroy(meta.id));
         if (removed) this.context.events.emit('destroyed', { meta: removed, reason: 'invalidated' });
       });
+      this.ended = true;
     }
     this.startFresh();
-    this.idChanged = true;
   }
 
   /** Adapters register a sync step here (e.g. Express copies `req.session` into the handle). */
@@ -338,15 +376,21 @@ export class Session {
     if (this.persisted) {
       const persistent = options.cookie.persistent || meta.maxInactive !== options.maxInactive;
       const maxAge = persistent && meta.maxInactive > 0 ? meta.maxInactive : undefined;
-      // Re-sending on every touch keeps a persistent cookie's expiry in step with the server's.
-      if (this.idChanged || this.incomingId === undefined || (maxAge !== undefined && this.touched)) {
+      // A new id, an id signed by an old secret (rotation), or a persistent cookie's expiry
+      // that slid with this touch: the browser needs the cookie again.
+      const stale = this.clientId !== meta.id || (this.resign && signer.enabled);
+      if (stale || (maxAge !== undefined && this.touched)) {
         headers.push([
           'set-cookie',
           sessionCookie(signer.sign(meta.id), options.cookie, this.secure, maxAge),
         ]);
       }
-      if (options.header) headers.push([options.header, signer.sign(meta.id)]);
-    } else if (this.incomingId !== undefined && this.idChanged) {
+      // Only to a client that uses the header: echoed to a cookie client, page script could
+      // read the id that HttpOnly hides from it.
+      if (options.header && this.presented.transport === 'header') {
+        headers.push([options.header, signer.sign(meta.id)]);
+      }
+    } else if (this.ended) {
       headers.push(['set-cookie', clearedCookie(options.cookie, this.secure)]);
     }
     return headers;
@@ -369,13 +413,22 @@ export class Session {
 
   /** Synchronous buffered write for adapters with a synchronous API. */
   setSync(name: string, value: unknown): void {
+    checkName(name);
     if (this.state !== 'ready') throw new UnisessionError('UNISESSION_INVALID_OPTION', 'session not loaded');
     this.attributes.set(name, value);
   }
 
   removeSync(name: string): void {
+    checkName(name);
     if (this.state !== 'ready') return;
     this.attributes.remove(name);
+  }
+}
+
+/** A lifetime in ms: a finite number >= 0. `null` or `'5'` must never mean "never expires". */
+function checkLifetime(where: string, ms: unknown): void {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+    throw invalidArgument(where, 'ms', 'a finite number >= 0', ms);
   }
 }
 

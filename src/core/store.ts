@@ -10,6 +10,10 @@
  *   and returns false.
  * - `destroy`, `rename` and `sweep` are atomic and report what *they* removed, so that
  *   "destroyed" fires exactly once across a cluster even when several nodes race.
+ * - `rename` onto an id that exists fails with UNISESSION_SESSION_EXISTS and changes neither
+ *   session: it never overwrites another session.
+ * - Every value reaches the backend bound as a parameter (never spliced into query text), and
+ *   an argument of the wrong type (an object where an id belongs) is refused, never matched.
  * - Expiry is decided by `expiresAt` against the caller's clock; a store may also expire
  *   rows natively (TTL), but must not return a session whose `expiresAt` has passed.
  */
@@ -68,7 +72,7 @@ export interface ListFilter {
   principal?: string;
   /** Only sessions whose expiresAt is after this (epoch ms); pass `Date.now()` for live ones. */
   aliveAt?: number;
-  /** Page size. */
+  /** Page size, an integer from 1 to 1000. @default 100 */
   limit?: number;
   /** The `next` value of the previous page. */
   cursor?: string;
@@ -99,6 +103,12 @@ export interface Store {
   /** A short name for logs and errors, e.g. `sqlite`. */
   readonly name: string;
   readonly flags: StoreFlags;
+  /**
+   * The group whose sessions this store holds (it names its tables, collection or key prefix).
+   * A manager refuses a `group` option that differs from it. Optional so that a custom store
+   * without groups still type-checks.
+   */
+  readonly group?: string;
 
   /**
    * One round trip: the metadata plus the named attributes (`'all'` for every attribute).
@@ -120,7 +130,8 @@ export interface Store {
 
   /**
    * Moves a session, attributes included, to a new id, atomically: afterwards the old id
-   * loads nothing. Returns false if the old session did not exist.
+   * loads nothing. Returns false if the old session did not exist. Fails with
+   * UNISESSION_SESSION_EXISTS, changing neither session, if `newId` is taken.
    */
   rename(oldId: string, newId: string): Promise<boolean>;
 

@@ -58,27 +58,56 @@ export function invalidOption(
 export function checkOptions(where: string, options: unknown, spec: OptionSpec): void {
   if (options === undefined) return;
   if (!isPlainRecord(options)) throw invalidOption(where, 'options', 'an object', options);
-  checkRecord(where, '', options, spec);
+  checkRecord(where, '', options, spec, optionErrors);
 }
 
-function checkRecord(where: string, prefix: string, record: Record<string, unknown>, spec: OptionSpec): void {
+/**
+ * The same check for a method's argument object (a list filter, say): a bad or unknown key
+ * is a caller's mistake at run time, so it raises UNISESSION_INVALID_ARGUMENT (400).
+ */
+export function checkArgument(where: string, name: string, value: unknown, spec: OptionSpec): void {
+  if (value === undefined) return;
+  if (!isPlainRecord(value)) throw invalidArgument(where, name, 'an object', value);
+  checkRecord(where, '', value, spec, {
+    unknown: (key, hint) =>
+      new UnisessionError('UNISESSION_INVALID_ARGUMENT', `${where}: unknown ${name} key "${key}"${hint}`),
+    invalid: (key, expected, bad) => invalidArgument(where, `${name}.${key}`, expected, bad),
+  });
+}
+
+interface RecordErrors {
+  unknown(path: string, hint: string): UnisessionError;
+  invalid(path: string, expected: string, value: unknown): UnisessionError;
+}
+
+const optionErrors = (where: string): RecordErrors => ({
+  unknown: (path, hint) =>
+    new UnisessionError('UNISESSION_INVALID_OPTION', `${where}: unknown option "${path}"${hint}`),
+  invalid: (path, expected, value) => invalidOption(where, path, expected, value),
+});
+
+function checkRecord(
+  where: string,
+  prefix: string,
+  record: Record<string, unknown>,
+  spec: OptionSpec,
+  errors: RecordErrors | ((where: string) => RecordErrors),
+): void {
+  const fail = typeof errors === 'function' ? errors(where) : errors;
   for (const name of Object.keys(record)) {
     const check = spec[name];
     if (!Object.hasOwn(spec, name) || check === undefined) {
-      throw new UnisessionError(
-        'UNISESSION_INVALID_OPTION',
-        `${where}: unknown option "${prefix}${name}"${suggestion(name, Object.keys(spec), prefix)}`,
-      );
+      throw fail.unknown(`${prefix}${name}`, suggestion(name, Object.keys(spec), prefix));
     }
     const value = record[name];
     if (value === undefined) continue;
     const nested = nestedSpecs.get(check);
     if (nested && isPlainRecord(value)) {
-      checkRecord(where, `${prefix}${name}.`, value, nested);
+      checkRecord(where, `${prefix}${name}.`, value, nested, fail);
       continue;
     }
     const expected = check(value);
-    if (expected !== undefined) throw invalidOption(where, `${prefix}${name}`, expected, value);
+    if (expected !== undefined) throw fail.invalid(`${prefix}${name}`, expected, value);
   }
 }
 
@@ -131,13 +160,24 @@ export const is = {
     typeof value === 'number' && Number.isFinite(value) && value >= 0
       ? undefined
       : 'a finite number >= 0') as Check,
+  /** A finite number > 0 (an interval that must not spin). */
+  positive: ((value) =>
+    typeof value === 'number' && Number.isFinite(value) && value > 0
+      ? undefined
+      : 'a finite number > 0') as Check,
+  /** A Buffer with at least one byte (a binary secret). */
+  nonEmptyBuffer: ((value) =>
+    Buffer.isBuffer(value) && value.length > 0 ? undefined : 'a non-empty Buffer') as Check,
+  nonNegativeInteger: ((value) =>
+    Number.isSafeInteger(value) && (value as number) >= 0 ? undefined : 'an integer >= 0') as Check,
   positiveInteger: ((value) =>
     Number.isSafeInteger(value) && (value as number) > 0 ? undefined : 'an integer > 0') as Check,
   /** Anything: for options whose shape the factory checks itself (a client object, say). */
   any: (() => undefined) as Check,
   oneOf(...values: readonly unknown[]): Check {
     const expected = values.map((value) => (typeof value === 'string' ? `'${value}'` : String(value)));
-    return (value) => (values.includes(value) ? undefined : `one of ${expected.join(', ')}`);
+    const description = expected.length === 1 ? expected[0]! : `one of ${expected.join(', ')}`;
+    return (value) => (values.includes(value) ? undefined : description);
   },
   /** Passes when any of the checks passes; the message lists what each expected. */
   anyOf(...checks: Check[]): Check {
@@ -168,11 +208,28 @@ export const is = {
   instanceOf(type: abstract new (...args: never[]) => unknown, description: string): Check {
     return (value) => (value instanceof type ? undefined : description);
   },
-  /** A nested options object, itself checked against `spec` (unknown keys refused). */
-  object(spec: OptionSpec): Check {
-    const check: Check = (value) => (isPlainRecord(value) ? undefined : 'an object');
+  /**
+   * A nested options object, itself checked against `spec` (unknown keys refused). With
+   * `otherwise`, a value that is not an object may pass that check instead (`sweeper: false`).
+   */
+  object(spec: OptionSpec, otherwise?: Check): Check {
+    const check: Check = (value) => {
+      if (isPlainRecord(value)) return undefined;
+      const alternative = otherwise?.(value);
+      if (otherwise && alternative === undefined) return undefined;
+      return alternative === undefined ? 'an object' : `${alternative} or an object`;
+    };
     nestedSpecs.set(check, spec);
     return check;
+  },
+  /** An object with these methods (a Store, a Codec, a client): duck-typed, never `instanceof`. */
+  withMethods(description: string, ...methods: string[]): Check {
+    return (value) => {
+      if (typeof value !== 'object' || value === null) return description;
+      const target = value as Record<string, unknown>;
+      const missing = methods.filter((method) => typeof target[method] !== 'function');
+      return missing.length === 0 ? undefined : `${description} (missing ${missing.join(', ')})`;
+    };
   },
 };
 
@@ -203,4 +260,22 @@ export function invalidArgument(
     'UNISESSION_INVALID_ARGUMENT',
     `${where}: ${name} must be ${expected}, got ${describeValue(value)}`,
   );
+}
+
+/** The largest page `list()` returns: an admin screen's page, not a dump of the store. */
+export const MAX_PAGE_SIZE = 1000;
+
+/** A page size: an integer from 1 to MAX_PAGE_SIZE; `fallback` when undefined. */
+export function checkLimit(where: string, limit: unknown, fallback = 100): number {
+  if (limit === undefined) return fallback;
+  if (!Number.isSafeInteger(limit) || (limit as number) < 1 || (limit as number) > MAX_PAGE_SIZE) {
+    throw invalidArgument(where, 'limit', `an integer from 1 to ${MAX_PAGE_SIZE}`, limit);
+  }
+  return limit as number;
+}
+
+/** A string argument (an id, a principal), refused otherwise before it can reach a query. */
+export function checkString(where: string, name: string, value: unknown): string {
+  if (typeof value !== 'string') throw invalidArgument(where, name, 'a string', value);
+  return value;
 }

@@ -1,6 +1,7 @@
 import type { MemcacheClient } from 'memcache-client';
 import { storeUnavailable, UnisessionError } from '../core/errors.js';
 import type { AttributeKey, SessionChange, SessionMeta, Store } from '../core/store.js';
+import { checkOptions, is, isGroupName, type OptionSpec } from '../core/validate.js';
 import {
   applyChange,
   encodeRecord,
@@ -12,7 +13,19 @@ import {
 import { connectNodes, invalid, type MemcachedNode, NodeDown, parseNodes } from './memcached/nodes.js';
 import { HashRing } from './memcached/ring.js';
 import { bestEffort, type Found, revision, SessionIo } from './memcached/session-io.js';
-import { checkGroup } from './sql-common.js';
+
+const isNodeList = is.anyOf(is.string, is.arrayOf(is.string));
+const MEMCACHED_OPTIONS: OptionSpec = {
+  nodes: isNodeList,
+  failoverNodes: isNodeList,
+  backup: is.boolean,
+  group: isGroupName,
+  connectTimeout: is.positive,
+  commandTimeout: is.positive,
+  retryDeadNodeAfter: is.nonNegative,
+  expiryGraceSeconds: is.nonNegativeInteger,
+  clients: is.withMethods('an object of memcache-client instances, keyed by host:port'),
+};
 
 export interface MemcachedStoreOptions {
   /** The memcached servers, `host:port`, as an array or a comma-separated string. Sessions are spread over them by consistent hashing. */
@@ -51,16 +64,15 @@ const MAX_CAS_ATTEMPTS = 100;
  * principal index, sweep or lease, and fires no "expired" events.
  */
 export function memcachedStore(options: MemcachedStoreOptions): Store {
+  checkOptions('memcachedStore', options, MEMCACHED_OPTIONS);
+  if (options?.nodes === undefined) throw invalid('memcachedStore needs at least one node in `nodes`');
   const primaries = parseNodes(options.nodes, 'nodes');
   const failover = parseNodes(options.failoverNodes ?? [], 'failoverNodes');
   if (primaries.length === 0) throw invalid('memcachedStore needs at least one node in `nodes`');
   const overlap = failover.find((node) => primaries.includes(node));
   if (overlap) throw invalid(`${overlap} is both in nodes and failoverNodes`);
   const backup = options.backup ?? primaries.length >= 2;
-  const io = new SessionIo(
-    new KeyLayout(checkGroup(options.group ?? 'unisession')),
-    options.expiryGraceSeconds ?? 60,
-  );
+  const io = new SessionIo(new KeyLayout(options.group ?? 'unisession'), options.expiryGraceSeconds ?? 60);
   const { layout } = io;
   const rings = [new HashRing(primaries), new HashRing(failover)];
   let connected: Promise<Map<string, MemcachedNode>> | undefined;
@@ -191,6 +203,7 @@ export function memcachedStore(options: MemcachedStoreOptions): Store {
 
   const store: Store = {
     name: 'memcached',
+    group: layout.group,
     flags: { list: false, principalIndex: false, sweep: false, lease: false },
 
     load(id, keys, now) {

@@ -1,5 +1,14 @@
 import { UnisessionError } from '../core/errors.js';
 import type { AttributeKey, ListFilter, SessionMeta, Store } from '../core/store.js';
+import { checkLimit, checkOptions, isGroupName } from '../core/validate.js';
+
+export interface MemoryStoreOptions {
+  /**
+   * The group the store holds: a manager given a different `group` refuses this store. It
+   * names nothing (the sessions live in this one object). @default 'unisession'
+   */
+  group?: string;
+}
 
 interface Entry {
   meta: SessionMeta;
@@ -11,7 +20,8 @@ interface Entry {
  * shared between processes and nothing survives a restart. Expired sessions are removed by
  * the manager's sweeper (on by default), so the map does not grow without bound.
  */
-export function memoryStore(): Store {
+export function memoryStore(options: MemoryStoreOptions = {}): Store {
+  checkOptions('memoryStore', options, { group: isGroupName });
   const entries = new Map<string, Entry>();
   const byPrincipal = new Map<string, Set<string>>();
   const leases = new Map<string, { holder: string; expiresAt: number }>();
@@ -47,6 +57,7 @@ export function memoryStore(): Store {
 
   return {
     name: 'memory',
+    group: options.group ?? 'unisession',
     flags: { list: true, principalIndex: true, sweep: true, lease: true },
 
     async load(id, keys, now) {
@@ -96,6 +107,7 @@ export function memoryStore(): Store {
     async rename(oldId, newId) {
       const entry = entries.get(oldId);
       if (!entry) return false;
+      if (entries.has(newId)) throw new UnisessionError('UNISESSION_SESSION_EXISTS', newId);
       remove(oldId);
       entry.meta.id = newId;
       entries.set(newId, entry);
@@ -104,7 +116,7 @@ export function memoryStore(): Store {
     },
 
     async list(filter) {
-      const limit = filter.limit ?? 100;
+      const limit = checkLimit('memoryStore.list', filter.limit);
       const ids = [...entries.keys()]
         .filter((id) => filter.cursor === undefined || id > filter.cursor)
         .sort();

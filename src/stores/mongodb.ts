@@ -10,7 +10,17 @@ import type {
   WriteConcernSettings,
 } from 'mongodb';
 import { storeUnavailable, UnisessionError } from '../core/errors.js';
-import type { SessionMeta, Store } from '../core/store.js';
+import type { ListFilter, SessionMeta, Store } from '../core/store.js';
+import {
+  checkGroup,
+  checkLimit,
+  checkOptions,
+  checkString,
+  invalidArgument,
+  is,
+  isGroupName,
+  type OptionSpec,
+} from '../core/validate.js';
 import {
   deltaUpdate,
   isAlive,
@@ -54,8 +64,39 @@ export interface MongodbStoreOptions {
 }
 
 const NAME = 'mongodb';
-const CODE_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const DATABASE_PATTERN = /^[^/\\. "$*<>:|?\0]{1,63}$/;
+
+const MONGODB_OPTIONS: OptionSpec = {
+  url: is.nonEmptyString,
+  client: is.withMethods('a MongoClient', 'db', 'connect'),
+  clientOptions: is.withMethods('MongoClient options'),
+  database: is.matching(DATABASE_PATTERN, 'a MongoDB database name'),
+  group: isGroupName,
+  writeConcern: is.withMethods('write concern settings ({ w, wtimeoutMS })'),
+  readPreference: is.any,
+  ttlIndex: is.boolean,
+  ttlGraceSeconds: is.nonNegativeInteger,
+};
+
+/**
+ * Defence in depth: a query value that is not a string (`{ $ne: null }`) would be read as an
+ * operator and match every session. The manager checks its arguments; the store checks again.
+ */
+const id = (where: string, value: unknown) => checkString(`mongodbStore.${where}`, 'id', value);
+
+function finite(where: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw invalidArgument(`mongodbStore.${where}`, name, 'a finite number', value);
+  return value;
+}
+
+/** The filter's values, each of the type its field holds. */
+function checkFilter(where: string, filter: Omit<ListFilter, 'limit'>): void {
+  for (const field of ['app', 'principal', 'cursor'] as const) {
+    if (filter[field] !== undefined) checkString(`mongodbStore.${where}`, field, filter[field]);
+  }
+  if (filter.aliveAt !== undefined) finite(where, 'aliveAt', filter.aliveAt);
+}
 
 interface LeaseDoc {
   _id: string;
@@ -79,7 +120,7 @@ interface Handles {
  * const store = mongodbStore({ url: process.env.MONGO_URL, group: 'shop' });
  */
 export function mongodbStore(options: MongodbStoreOptions = {}): Store {
-  const settings = checkOptions(options);
+  const settings = resolveSettings(options);
   const collectionOptions = {
     writeConcern: settings.writeConcern,
     readPreference: options.readPreference ?? 'primary',
@@ -144,25 +185,33 @@ export function mongodbStore(options: MongodbStoreOptions = {}): Store {
 
   const store: Store = {
     name: NAME,
+    group: settings.group,
     flags: { list: true, principalIndex: true, sweep: true, lease: true },
 
-    load: (id, keys, now) =>
+    load: (sessionId, keys, now) =>
       run(async ({ sessions }) => {
-        const doc = await sessions.findOne({ _id: id }, { projection: loadProjection(keys) });
+        const doc = await sessions.findOne(
+          { _id: id('load', sessionId) },
+          { projection: loadProjection(keys) },
+        );
         if (!doc || !isAlive(doc.meta, now)) return null;
         return { meta: toMeta(doc), attributes: toAttributes(doc.attrs) };
       }),
 
-    loadAttributes: (id, keys) =>
+    loadAttributes: (sessionId, keys) =>
       run(async ({ sessions }) => {
         if (keys.length === 0) return new Map();
         const { meta: _meta, ...projection } = loadProjection(keys);
-        const doc = await sessions.findOne({ _id: id }, { projection: { _id: 0, ...projection } });
+        const doc = await sessions.findOne(
+          { _id: id('loadAttributes', sessionId) },
+          { projection: { _id: 0, ...projection } },
+        );
         return toAttributes(doc?.attrs);
       }),
 
     create: (meta, attributes) =>
       run(async ({ sessions }) => {
+        id('create', meta.id);
         try {
           await sessions.insertOne(toDoc(meta, attributes));
         } catch (error) {
@@ -171,23 +220,26 @@ export function mongodbStore(options: MongodbStoreOptions = {}): Store {
         }
       }),
 
-    update: (id, change) =>
+    update: (sessionId, change) =>
       run(async ({ sessions }) => {
+        const _id = id('update', sessionId);
         const update = deltaUpdate(change.meta, change.set, change.remove);
         // No upsert: a session deleted meanwhile (logout, sweep) must stay deleted.
-        if (!update) return (await sessions.findOne({ _id: id }, { projection: { _id: 1 } })) !== null;
-        return (await sessions.updateOne({ _id: id }, update as UpdateFilter<SessionDoc>)).matchedCount > 0;
+        if (!update) return (await sessions.findOne({ _id }, { projection: { _id: 1 } })) !== null;
+        return (await sessions.updateOne({ _id }, update as UpdateFilter<SessionDoc>)).matchedCount > 0;
       }),
 
-    destroy: (id) =>
+    destroy: (sessionId) =>
       run(async ({ sessions }) => {
         // findOneAndDelete returns the document only to the caller whose delete removed it.
-        const doc = await sessions.findOneAndDelete({ _id: id }, metaOnly);
+        const doc = await sessions.findOneAndDelete({ _id: id('destroy', sessionId) }, metaOnly);
         return doc ? toMeta(doc) : null;
       }),
 
     rename: (oldId, newId) =>
       run(async ({ client: mongo, sessions, transactions }) => {
+        id('rename', oldId);
+        id('rename', newId);
         // Delete first, then insert: the old id is dead from the first step on, and updates
         // racing with the move either land before the delete (and move along) or find nothing.
         const insertAs = (doc: SessionDoc, session?: ClientSession) =>
@@ -230,7 +282,8 @@ export function mongodbStore(options: MongodbStoreOptions = {}): Store {
 
     list: (filter) =>
       run(async ({ sessions }) => {
-        const limit = filter.limit ?? 100;
+        const limit = checkLimit('mongodbStore.list', filter.limit);
+        checkFilter('list', filter);
         const docs = await sessions
           .find(listQuery(filter), metaOnly)
           .sort({ _id: 1 })
@@ -240,10 +293,15 @@ export function mongodbStore(options: MongodbStoreOptions = {}): Store {
         return docs.length > limit ? { sessions: page, next: page[page.length - 1]!.id } : { sessions: page };
       }),
 
-    count: (filter) => run(({ sessions }) => sessions.countDocuments(listQuery(filter))),
+    count: (filter) =>
+      run(({ sessions }) => {
+        checkFilter('count', filter);
+        return sessions.countDocuments(listQuery(filter));
+      }),
 
     findByPrincipal: (principal) =>
       run(async ({ sessions }) => {
+        checkString('mongodbStore.findByPrincipal', 'principal', principal);
         const docs = await sessions
           .find({ 'meta.principal': principal }, { projection: { _id: 1 } })
           .toArray();
@@ -252,6 +310,8 @@ export function mongodbStore(options: MongodbStoreOptions = {}): Store {
 
     sweep: (now, limit) =>
       run(async ({ sessions }) => {
+        finite('sweep', 'now', now);
+        finite('sweep', 'limit', limit);
         const expired = { 'meta.expiresAt': { $lte: now } };
         const swept: SessionMeta[] = [];
         // A racing sweeper may delete some of our candidates first: look again until this call
@@ -275,6 +335,10 @@ export function mongodbStore(options: MongodbStoreOptions = {}): Store {
 
     acquireLease: (name, holder, ttlMs, now) =>
       run(async ({ leases }) => {
+        checkString('mongodbStore.acquireLease', 'name', name);
+        checkString('mongodbStore.acquireLease', 'holder', holder);
+        finite('acquireLease', 'ttlMs', ttlMs);
+        finite('acquireLease', 'now', now);
         try {
           // Matches when we hold it or it lapsed; when someone else holds it, the upsert's
           // insert collides on _id, which means "not acquired".
@@ -308,17 +372,15 @@ interface Settings {
   ttlGraceSeconds: number | null;
 }
 
-function checkOptions(options: MongodbStoreOptions): Settings {
-  const invalid = (detail: string) => new UnisessionError('UNISESSION_INVALID_OPTION', `mongodb: ${detail}`);
+function resolveSettings(options: MongodbStoreOptions): Settings {
+  checkOptions('mongodbStore', options, MONGODB_OPTIONS);
+  const invalid = (detail: string) =>
+    new UnisessionError('UNISESSION_INVALID_OPTION', `mongodbStore: ${detail}`);
   if (options.client && options.url) throw invalid('pass either url or client, not both');
-  const group = options.group ?? 'unisession';
-  if (!CODE_PATTERN.test(group)) throw invalid(`group must match ${CODE_PATTERN}, got "${group}"`);
+  const group = checkGroup('mongodbStore', options.group ?? 'unisession');
   const database = options.database ?? 'unisession';
-  if (!DATABASE_PATTERN.test(database))
-    throw invalid(`database "${database}" is not a valid MongoDB database name`);
   const writeConcern = options.writeConcern ?? { w: 'majority', wtimeoutMS: 2000 };
   if (writeConcern.w === 0) throw invalid('writeConcern w: 0 is not supported (writes must be acknowledged)');
   const grace = options.ttlGraceSeconds ?? 3600;
-  if (!Number.isInteger(grace) || grace < 0) throw invalid('ttlGraceSeconds must be an integer >= 0');
   return { database, group, writeConcern, ttlGraceSeconds: options.ttlIndex === false ? null : grace };
 }

@@ -1,7 +1,8 @@
 import type { Pool, PoolConfig } from 'pg';
 import { driverMissing, storeUnavailable, UnisessionError } from '../core/errors.js';
 import type { AttributeKey, ListFilter, SessionChange, Store } from '../core/store.js';
-import { checkGroup, type SessionRow, sqlFilter, toMeta, toRow } from './sql-common.js';
+import { checkGroup, checkLimit, checkOptions, is, isGroupName, type OptionSpec } from '../core/validate.js';
+import { type SessionRow, sqlFilter, toMeta, toRow } from './sql-common.js';
 
 export interface PostgresStoreOptions {
   /** A connection string, e.g. `postgres://user:pass@127.0.0.1:5432/app`. Needed unless `pool` is given. */
@@ -41,15 +42,31 @@ export interface PostgresTables {
 }
 
 const SCHEMA_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+const isSchema = is.matching(SCHEMA_PATTERN, `a schema name matching ${SCHEMA_PATTERN}`);
 
-/** Builds the quoted table names; validates `group` and `schema`, which end up in SQL. */
+const POSTGRES_OPTIONS: OptionSpec = {
+  url: is.nonEmptyString,
+  pool: is.withMethods('a pg Pool', 'query'),
+  group: isGroupName,
+  schema: isSchema,
+  createSchema: is.boolean,
+  poolSize: is.positiveInteger,
+  connectionTimeout: is.nonNegative,
+  statementTimeout: is.nonNegative,
+};
+
+/**
+ * Builds the quoted table names; validates `group` and `schema`, which end up in SQL (always
+ * double-quoted, so a group such as `my-portal` is a legal identifier).
+ */
 export function postgresTables(options: { group?: string; schema?: string }): PostgresTables {
-  const group = checkGroup(options.group ?? 'unisession');
+  const group = checkGroup('postgresStore', options.group ?? 'unisession');
   const { schema } = options;
-  if (schema !== undefined && !SCHEMA_PATTERN.test(schema)) {
+  const expected = schema === undefined ? undefined : isSchema(schema);
+  if (expected !== undefined) {
     throw new UnisessionError(
       'UNISESSION_INVALID_OPTION',
-      `schema must match ${SCHEMA_PATTERN}, got "${schema}"`,
+      `postgresStore: option "schema" must be ${expected}, got ${JSON.stringify(schema)}`,
     );
   }
   const name = (table: string) => (schema ? `"${schema}"."${group}_${table}"` : `"${group}_${table}"`);
@@ -64,7 +81,7 @@ export function postgresTables(options: { group?: string; schema?: string }): Po
  */
 export function postgresSchemaSql(options: { group?: string; schema?: string }): string {
   const { sessions, attributes, leases } = postgresTables(options);
-  const group = checkGroup(options.group ?? 'unisession');
+  const group = checkGroup('postgresStore', options.group ?? 'unisession');
   const lockKey = `unisession:${options.schema ?? ''}:${group}`;
   const index = (suffix: string) => `"${group}_${suffix}"`;
   return `
@@ -134,11 +151,12 @@ const UNIQUE_VIOLATION = '23505';
  * atomic without an explicit transaction.
  */
 export function postgresStore(options: PostgresStoreOptions): Store {
-  const tables = postgresTables(options);
-  const { sessions, attributes, leases } = tables;
-  if (!options.pool && !options.url) {
+  checkOptions('postgresStore', options, POSTGRES_OPTIONS);
+  if (!options?.pool && !options?.url) {
     throw new UnisessionError('UNISESSION_INVALID_OPTION', 'postgresStore needs `url` or `pool`');
   }
+  const tables = postgresTables(options);
+  const { sessions, attributes, leases } = tables;
   let ready: Promise<Pool> | undefined;
   let closed = false;
 
@@ -174,6 +192,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
 
   const store: Store = {
     name: 'postgres',
+    group: options.group ?? 'unisession',
     flags: { list: true, principalIndex: true, sweep: true, lease: true },
 
     async load(id, keys, now) {
@@ -283,7 +302,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
 
     async list(filter: ListFilter) {
       const { where, params } = sqlFilter(filter, (n) => `$${n}`);
-      const limit = pageSize(filter.limit);
+      const limit = checkLimit('postgresStore.list', filter.limit);
       const rows = await query<SessionRow>(
         `SELECT * FROM ${sessions} ${where} ORDER BY id LIMIT $${params.length + 1}`,
         [...params, limit + 1],
@@ -342,17 +361,6 @@ export function postgresStore(options: PostgresStoreOptions): Store {
 function columns(attrs: Map<AttributeKey, string> | undefined): [string[], string[]] {
   const entries = [...(attrs ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return [entries.map(([key]) => key), entries.map(([, value]) => value)];
-}
-
-function pageSize(limit: number | undefined): number {
-  if (limit === undefined) return 100;
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new UnisessionError(
-      'UNISESSION_INVALID_OPTION',
-      `list limit must be a positive integer, got ${limit}`,
-    );
-  }
-  return limit;
 }
 
 function pgCode(error: unknown): string | undefined {

@@ -1,5 +1,6 @@
 import { isUnisessionError, storeUnavailable, UnisessionError } from '../core/errors.js';
 import type { AttributeKey, SessionMeta, Store } from '../core/store.js';
+import { checkLimit, invalidArgument } from '../core/validate.js';
 import { createClient, type RedisClient, whenReady } from './redis/client.js';
 import {
   checkAttributeKey,
@@ -13,7 +14,7 @@ import {
   metaPairs,
   RedisLayout,
 } from './redis/layout.js';
-import { checkLimit, type RedisStoreOptions, resolveRedisOptions } from './redis/options.js';
+import { type RedisStoreOptions, resolveRedisOptions } from './redis/options.js';
 import { RedisQueries } from './redis/queries.js';
 import { evalScript, type LuaScript, SCRIPTS, type ScriptReply } from './redis/scripts.js';
 
@@ -104,6 +105,7 @@ export function redisStore(options: RedisStoreOptions = {}): Store {
 
   return {
     name: STORE,
+    group,
     flags: { list: true, principalIndex: true, sweep: true, lease: true },
 
     load(id, keys, now) {
@@ -222,7 +224,9 @@ export function redisStore(options: RedisStoreOptions = {}): Store {
     },
 
     list(filter) {
-      return withClient(async (client) => queries.list(client, filter, checkLimit(filter.limit, 100)));
+      return withClient(async (client) =>
+        queries.list(client, filter, checkLimit('redisStore.list', filter.limit)),
+      );
     },
 
     count(filter) {
@@ -237,7 +241,8 @@ export function redisStore(options: RedisStoreOptions = {}): Store {
 
     sweep(now, limit) {
       return withClient(async (client) => {
-        checkLimit(limit, 1);
+        if (!Number.isSafeInteger(limit) || limit < 1)
+          throw invalidArgument('redisStore.sweep', 'limit', 'an integer > 0', limit);
         const swept: SessionMeta[] = [];
         for (const app of await queries.apps(client, undefined)) {
           // Every candidate leaves the expired range once processed (deleted, found stale, or

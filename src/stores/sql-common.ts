@@ -1,4 +1,3 @@
-import { UnisessionError } from '../core/errors.js';
 import type { ListFilter, SessionMeta } from '../core/store.js';
 
 /** A sessions-table row, as the SQL stores (SQLite, PostgreSQL) lay it out. */
@@ -81,17 +80,4 @@ export function sqlFilter(
     clauses.push(`(expires_at IS NULL OR expires_at > ${next(filter.aliveAt)})`);
   if (filter.cursor !== undefined) clauses.push(`id > ${next(filter.cursor)}`);
   return { where: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
-}
-
-const GROUP_PATTERN = /^[A-Za-z0-9_]{1,48}$/;
-
-/** The group names tables, so it must be a safe identifier. */
-export function checkGroup(group: string): string {
-  if (!GROUP_PATTERN.test(group)) {
-    throw new UnisessionError(
-      'UNISESSION_INVALID_OPTION',
-      `group must match ${GROUP_PATTERN}, got "${group}"`,
-    );
-  }
-  return group;
 }

@@ -2,7 +2,8 @@ import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { driverMissing, UnisessionError } from '../core/errors.js';
 import type { AttributeKey, ListFilter, SessionChange, Store } from '../core/store.js';
-import { checkGroup, type SessionRow, sqlFilter, toMeta, toRow } from './sql-common.js';
+import { checkLimit, checkOptions, is, isGroupName } from '../core/validate.js';
+import { type SessionRow, sqlFilter, toMeta, toRow } from './sql-common.js';
 
 export interface SqliteStoreOptions {
   /** The database file, shared by every process on this host. @default './unisession.sqlite' */
@@ -21,7 +22,14 @@ export interface SqliteStoreOptions {
  * which lets SQLite's busy handler wait instead of failing on lock upgrade).
  */
 export function sqliteStore(options: SqliteStoreOptions = {}): Store {
-  const group = checkGroup(options.group ?? 'unisession');
+  checkOptions('sqliteStore', options, {
+    file: is.nonEmptyString,
+    group: isGroupName,
+    database: is.withMethods('an open better-sqlite3 Database', 'prepare', 'pragma', 'exec', 'transaction'),
+    busyTimeout: is.nonNegativeInteger,
+  });
+  // Quoted wherever it is used: a group such as `my-portal` is a legal identifier only quoted.
+  const group = options.group ?? 'unisession';
   const sessions = `"${group}_sessions"`;
   const attributes = `"${group}_attributes"`;
   const leases = `"${group}_leases"`;
@@ -34,6 +42,7 @@ export function sqliteStore(options: SqliteStoreOptions = {}): Store {
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode survives a process crash (SIGKILL); only an OS crash can lose the last commits.
     db.pragma('synchronous = NORMAL');
+    // A pragma cannot take a parameter; busyTimeout was checked to be an integer at creation.
     db.pragma(`busy_timeout = ${options.busyTimeout ?? 5000}`);
     db.pragma('foreign_keys = ON');
     db.exec(`
@@ -95,6 +104,7 @@ export function sqliteStore(options: SqliteStoreOptions = {}): Store {
 
   const store: Store = {
     name: 'sqlite',
+    group,
     flags: { list: true, principalIndex: true, sweep: true, lease: true },
 
     async load(id, keys, now) {
@@ -143,15 +153,24 @@ export function sqliteStore(options: SqliteStoreOptions = {}): Store {
     },
 
     async rename(oldId, newId) {
-      // ON UPDATE CASCADE moves the attribute rows in the same statement.
-      return write(() => sql(`UPDATE ${sessions} SET id = ? WHERE id = ?`).run(newId, oldId).changes > 0);
+      return write(() => {
+        if (sql(`SELECT 1 FROM ${sessions} WHERE id = ?`).get(oldId) === undefined) return false;
+        // Checked in the same IMMEDIATE transaction, so no other writer can take the id meanwhile.
+        if (sql(`SELECT 1 FROM ${sessions} WHERE id = ?`).get(newId) !== undefined) {
+          throw new UnisessionError('UNISESSION_SESSION_EXISTS', newId);
+        }
+        // ON UPDATE CASCADE moves the attribute rows in the same statement.
+        return sql(`UPDATE ${sessions} SET id = ? WHERE id = ?`).run(newId, oldId).changes > 0;
+      });
     },
 
     async list(filter: ListFilter) {
       const { where, params } = sqlFilter(filter, '?');
-      const limit = filter.limit ?? 100;
-      const rows = sql(`SELECT * FROM ${sessions} ${where} ORDER BY id LIMIT ${limit + 1}`).all(
+      const limit = checkLimit('sqliteStore.list', filter.limit);
+      // Bound like every other value: the text of a statement never carries a caller's input.
+      const rows = sql(`SELECT * FROM ${sessions} ${where} ORDER BY id LIMIT ?`).all(
         ...params,
+        limit + 1,
       ) as SessionRow[];
       const page = rows.slice(0, limit).map(toMeta);
       return rows.length > limit ? { sessions: page, next: page[page.length - 1]!.id } : { sessions: page };

@@ -16,7 +16,7 @@ const PLAIN_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');
 
 export class KeyLayout {
-  constructor(private readonly group: string) {}
+  constructor(readonly group: string) {}
 
   /** The part of every key of a session; it is also what the ring hashes, so a session stays on one node. */
   sessionPart(id: string): string {

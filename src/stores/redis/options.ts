@@ -1,5 +1,6 @@
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { UnisessionError } from '../../core/errors.js';
+import { checkOptions, is, isGroupName, type OptionSpec } from '../../core/validate.js';
 import { type ClusterNode, type ConnectionSettings, parseClusterNodes } from './client.js';
 
 export interface RedisStoreOptions {
@@ -20,7 +21,7 @@ export interface RedisStoreOptions {
    * It keeps its own settings (see docs/stores/redis.md for the fail-fast ones). @default undefined
    */
   client?: Redis | Cluster;
-  /** Key prefix; apps that share sessions use the same group. `[A-Za-z0-9_-]{1,64}`. @default 'unisession' */
+  /** Key prefix; apps that share sessions use the same group. `[A-Za-z0-9_-]{1,40}`. @default 'unisession' */
   group?: string;
   /** A command with no reply after this many ms fails with UNISESSION_STORE_UNAVAILABLE. @default 2000 */
   commandTimeout?: number;
@@ -40,23 +41,25 @@ export interface ResolvedRedisOptions {
   settings: ConnectionSettings;
 }
 
-const GROUP_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const REDIS_OPTIONS: OptionSpec = {
+  url: is.nonEmptyString,
+  cluster: is.arrayOf(is.any),
+  redisOptions: is.withMethods('an ioredis options object'),
+  clusterOptions: is.withMethods('an ioredis Cluster options object'),
+  client: is.withMethods('an ioredis Redis or Cluster client', 'evalsha', 'hgetall'),
+  group: isGroupName,
+  commandTimeout: is.positive,
+  connectTimeout: is.positive,
+  expiryGraceMs: is.nonNegative,
+};
 
 export const invalid = (detail: string) =>
   new UnisessionError('UNISESSION_INVALID_OPTION', `redis: ${detail}`);
 
-function ms(name: string, value: number | undefined, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0 || (value === 0 && !allowZero)) {
-    throw invalid(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number of ms, got ${value}`);
-  }
-  return value;
-}
-
 /** Checks every option up front, so a misconfiguration fails at start-up, not on the first request. */
 export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOptions {
+  checkOptions('redisStore', options, REDIS_OPTIONS);
   const group = options.group ?? 'unisession';
-  if (!GROUP_PATTERN.test(group)) throw invalid(`group must match ${GROUP_PATTERN}, got "${group}"`);
   if (options.client && (options.url || options.cluster || options.redisOptions)) {
     throw invalid('pass either client or url/cluster/redisOptions, not both');
   }
@@ -66,20 +69,14 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
   }
   return {
     group,
-    grace: ms('expiryGraceMs', options.expiryGraceMs, 3_600_000, true),
+    grace: options.expiryGraceMs ?? 3_600_000,
     settings: {
       url: options.url ?? 'redis://127.0.0.1:6379',
       cluster: options.cluster === undefined ? undefined : parseClusterNodes(options.cluster),
       redisOptions: options.redisOptions ?? {},
       clusterOptions: options.clusterOptions ?? {},
-      commandTimeout: ms('commandTimeout', options.commandTimeout, 2000),
-      connectTimeout: ms('connectTimeout', options.connectTimeout, 2000),
+      commandTimeout: options.commandTimeout ?? 2000,
+      connectTimeout: options.connectTimeout ?? 2000,
     },
   };
-}
-
-export function checkLimit(limit: number | undefined, fallback: number): number {
-  if (limit === undefined) return fallback;
-  if (!Number.isInteger(limit) || limit < 1) throw invalid(`limit must be a positive integer, got ${limit}`);
-  return limit;
 }
