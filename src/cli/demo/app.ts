@@ -25,6 +25,8 @@ export interface DemoAppOptions {
   store: Store;
   /** The load balancer's address: the only peer whose X-Forwarded-* headers are believed. */
   trustedProxy: string;
+  /** Signs the session cookie; the same on every node, or a node would not accept another's cookies. */
+  secret: string;
   /** The supervisor's latest view of the cluster, for the "nodes" panel. */
   cluster(): ClusterView;
 }
@@ -35,6 +37,7 @@ export function createDemoApp(options: DemoAppOptions): { app: express.Express; 
   const sessions = session({
     app: 'demo',
     store: options.store,
+    secret: options.secret,
     // Behind the balancer: believe X-Forwarded-Proto/-For from it and from nobody else, so
     // the cookie gets Secure exactly when the client's connection to the balancer is HTTPS.
     trustProxy: [options.trustedProxy],

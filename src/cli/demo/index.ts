@@ -2,10 +2,12 @@
  * `unisession demo`: a cluster of app nodes behind a round-robin load balancer, all sharing
  * one session store, to show sessions surviving node switches, kills and a rolling redeploy.
  */
+
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { type Command, UsageError } from '../command.js';
 import { createBalancer } from './balancer.js';
+import { demoSecret } from './secret.js';
 import { DEFAULT_STORE, describeStore, openStore, parseStore, type StoreSpec } from './stores.js';
 import { Supervisor } from './supervisor.js';
 
@@ -69,7 +71,7 @@ async function serve(port: number, nodes: number, storeUrl: string, spec: StoreS
   }
 
   const log = (line: string) => console.log(`  · ${line}`);
-  const supervisor = new Supervisor({ nodes, store: storeUrl, storeLabel, log });
+  const supervisor = new Supervisor({ nodes, store: storeUrl, storeLabel, secret: demoSecret(), log });
   const balancer = createBalancer(supervisor, log);
   try {
     await listen(balancer, port);

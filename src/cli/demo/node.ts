@@ -70,6 +70,7 @@ try {
     node: { name: config.name, version: config.version, port: () => port },
     store,
     trustedProxy: config.trustedProxy,
+    secret: config.secret,
     cluster: () => cluster,
   });
   manager = demo.manager;

@@ -42,6 +42,8 @@ export interface NodeConfig {
   store: string;
   /** The balancer's address, the only peer the node trusts for X-Forwarded-*. */
   trustedProxy: string;
+  /** The cookie signing secret every node shares (see demoSecret). */
+  secret: string;
 }
 
 export const NODE_CONFIG_ENV = 'UNISESSION_DEMO_NODE';

@@ -25,6 +25,8 @@ export interface SupervisorOptions {
   storeLabel: string;
   /** The balancer's address, which the nodes trust for X-Forwarded-*. @default '127.0.0.1' */
   trustedProxy?: string;
+  /** The cookie signing secret every node shares. */
+  secret: string;
   /** How long a dead node stays dead before it is restarted, in ms. @default 3000 */
   restartDelay?: number;
   /** How long a node may take to start listening, in ms. @default 20000 */
@@ -262,6 +264,7 @@ export class Supervisor implements Rotation {
       version,
       store: this.options.store,
       trustedProxy: this.options.trustedProxy ?? '127.0.0.1',
+      secret: this.options.secret,
     };
     const child = fork(NODE_ENTRY, [], {
       env: { ...process.env, [NODE_CONFIG_ENV]: JSON.stringify(config) },
