@@ -170,8 +170,9 @@ export function unisession(managerOrOptions: SessionManager | SessionOptions): M
     try {
       await next();
     } catch (error) {
-      // Save what the request changed anyway (as koa-session does); the original error wins.
-      await finish().catch(() => undefined);
+      // Save what the request changed anyway (as koa-session does); the original error wins,
+      // and a failure of this save goes to the manager's `error` event.
+      await finish().catch((failure: unknown) => manager.reportError(failure, 'commit'));
       throw error;
     }
     await finish();
