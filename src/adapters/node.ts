@@ -219,6 +219,17 @@ const afterEnd = {
   flushHeaders() {},
 };
 
+const ownMethod = (value: unknown): PropertyDescriptor => ({ value, writable: true, configurable: true });
+/** What a held response gets at once, and what it gets once `end()` is held (built once). */
+const HELD = METHODS.map((name) => [name, ownMethod(standIns[name])] as const);
+const ENDED = [
+  ...Object.entries(afterEnd)
+    .filter(([name]) => !Object.hasOwn(standIns, name))
+    .map(([name, value]) => [name, ownMethod(value)] as const),
+  ['headersSent', isTrue] as const,
+  ['writableEnded', isTrue] as const,
+];
+
 /**
  * Delays the response until the session is committed. `writeHead`, `write`, `end` and
  * `flushHeaders` are queued at their first call, the commit runs, the session's headers are
@@ -229,13 +240,13 @@ const afterEnd = {
 export function holdResponseUntilCommitted(res: ServerResponse, session: Session, errors: HoldErrors): void {
   const held = res as HeldResponse;
   held[HOLD] = { session, errors, queue: [], started: false, added: [] };
-  for (const method of METHODS) replace(held, method, { value: standIns[method], writable: true });
+  for (const [name, descriptor] of HELD) replace(held, name, descriptor);
 }
 
 /** Puts a property on the response, remembering what was there to put it back. */
 function replace(res: HeldResponse, name: string, descriptor: PropertyDescriptor): void {
   res[HOLD].added.push([name, Object.getOwnPropertyDescriptor(res, name)]);
-  Object.defineProperty(res, name, { ...descriptor, configurable: true });
+  Object.defineProperty(res, name, descriptor);
 }
 
 function queueCall(res: HeldResponse, method: Method, args: unknown[]): void {
@@ -247,16 +258,11 @@ function queueCall(res: HeldResponse, method: Method, args: unknown[]): void {
   release(res, hold).catch((error: unknown) => lastResort(res, hold, error));
 }
 
-const afterEndEntries = Object.entries(afterEnd);
-
 function markEnded(res: HeldResponse): void {
-  for (const [name, value] of afterEndEntries) {
-    // The four held methods are ours already: swap them in place, so restore() has one entry each.
-    if (Object.hasOwn(standIns, name)) (res as unknown as Record<string, unknown>)[name] = value;
-    else replace(res, name, { value, writable: true });
-  }
-  replace(res, 'headersSent', isTrue);
-  replace(res, 'writableEnded', isTrue);
+  // The four held methods are ours already: swap them in place, so restore() has one entry each.
+  const methods = res as unknown as Record<Method, unknown>;
+  for (const name of METHODS) methods[name] = afterEnd[name];
+  for (const [name, descriptor] of ENDED) replace(res, name, descriptor);
 }
 
 /** Commits, then sends the held response; or discards it and lets `fail` answer. */
