@@ -707,9 +707,17 @@ describe('12: commit-time errors go to the app, not to a response of the library
       list.push('x'.repeat(200));
     });
     assert.equal(grown.status, 418);
+    // ... or no longer encodable at all.
+    const spoiled = await run(manager, '/spoiled', async (session) => {
+      const list: unknown[] = [];
+      await session.set('list', list);
+      list.push(() => 'a function');
+    });
+    assert.equal(spoiled.status, 418);
     assert.deepEqual(seen, [
       { code: 'UNISESSION_STORE_UNAVAILABLE', url: '/down', headers: [] },
       { code: 'UNISESSION_VALUE_TOO_LARGE', url: '/grown', headers: [] },
+      { code: 'UNISESSION_ENCODE_FAILED', url: '/spoiled', headers: [] },
     ]);
     await Promise.all([downManager.close(), manager.close()]);
   });
