@@ -389,7 +389,7 @@ for (const fw of FRAMEWORKS) {
       const response = await client.request(`${failing[fw]!.commit.url}/count`);
       assert.equal(response.status, 503);
       const body = (await response.json()) as { code?: string; error?: string };
-      // node:http and Express answer from the response hold (no framework error path to use).
+      // Express's error middleware answers; node:http's default onError answers the code.
       assert.equal(body.code ?? body.error, 'UNISESSION_STORE_UNAVAILABLE');
       assert.deepEqual(await client.json(`${url()}/count`), { count: 2 });
     });

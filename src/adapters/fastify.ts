@@ -2,8 +2,17 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { SessionManager } from '../core/manager.js';
 import type { SessionOptions } from '../core/options.js';
-import { clearProperties, fillFromHandle, syncToHandle } from '../core/property-session.js';
+import {
+  defineValue,
+  fillFromHandle,
+  guardPrototype,
+  refill,
+  reservedNameError,
+  reservedNames,
+  syncToHandle,
+} from '../core/property-session.js';
 import type { Session } from '../core/session.js';
+import { checkOptions, is } from '../core/validate.js';
 import { createSessionManager } from '../index.js';
 import { nodeRequestInfo } from './node.js';
 
@@ -33,11 +42,14 @@ type Callback = (error?: unknown) => void;
 export class FastifySession {
   readonly #handle: Session;
   readonly #request: FastifyRequest;
+  readonly #report: (error: unknown) => void;
 
-  constructor(handle: Session, request: FastifyRequest) {
+  constructor(handle: Session, request: FastifyRequest, report: (error: unknown) => void) {
     this.#handle = handle;
     this.#request = request;
-    fillFromHandle(this, handle);
+    this.#report = report;
+    guardPrototype(this);
+    fillFromHandle(this, handle, RESERVED);
   }
 
   get sessionId(): string | undefined {
@@ -48,32 +60,37 @@ export class FastifySession {
     return this.#handle.isNew;
   }
 
+  /** An attribute; undefined for a reserved name (a method's, say): read those on `request.sessionHandle`. */
   get<K extends keyof SessionData>(key: K): SessionData[K] | undefined;
   get<T = unknown>(key: string): T | undefined;
   get(key: string): unknown {
-    return (this as Record<string, unknown>)[key];
+    return !RESERVED.has(key) && Object.hasOwn(this, key)
+      ? (this as Record<string, unknown>)[key]
+      : undefined;
   }
 
+  /** Sets an attribute; a reserved name (`get`, `save`, `__proto__`...) throws UNISESSION_INVALID_NAME. */
   set<K extends keyof SessionData>(key: K, value: SessionData[K]): void;
   set(key: string, value: unknown): void;
   set(key: string, value: unknown): void {
-    (this as Record<string, unknown>)[key] = value;
+    if (RESERVED.has(key)) throw reservedNameError(key);
+    defineValue(this, key, value);
   }
 
   /** A new id and an empty session, keeping only `keep` (as @fastify/session's `ignoreFields`). */
   regenerate(keep?: string[] | Callback, callback?: Callback): Promise<void> {
     const fields = Array.isArray(keep) ? keep : [];
-    return settle(typeof keep === 'function' ? keep : callback, async () => {
+    return this.#settle(typeof keep === 'function' ? keep : callback, async () => {
       const kept = fields.map((name) => [name, this.get(name)] as const);
       await this.#handle.regenerate({ keepAttributes: false });
-      clearProperties(this);
+      refill(this, this.#handle, RESERVED);
       for (const [name, value] of kept) if (value !== undefined) this.set(name, value);
     });
   }
 
   /** Ends the session everywhere; `request.session` is null afterwards. */
   destroy(callback?: Callback): Promise<void> {
-    return settle(callback, async () => {
+    return this.#settle(callback, async () => {
       await this.#handle.invalidate();
       (this.#request as { session: FastifySession | null }).session = null;
     });
@@ -81,18 +98,15 @@ export class FastifySession {
 
   /** Writes the changes now rather than in `onSend`. */
   save(callback?: Callback): Promise<void> {
-    return settle(callback, async () => {
-      syncToHandle(this, this.#handle);
-      await this.#handle.commit();
-    });
+    // The handle's commit copies this object's changes in first (see the onRequest hook).
+    return this.#settle(callback, () => this.#handle.commit());
   }
 
   /** Drops unsaved changes and reads the session again from the store. */
   reload(callback?: Callback): Promise<void> {
-    return settle(callback, async () => {
+    return this.#settle(callback, async () => {
       await this.#handle.reload();
-      clearProperties(this);
-      fillFromHandle(this, this.#handle);
+      refill(this, this.#handle, RESERVED);
     });
   }
 
@@ -100,25 +114,49 @@ export class FastifySession {
   touch(): void {
     this.#handle.touch();
   }
+
+  /**
+   * Without a callback, the promise rejects, into Fastify's error handling. With one, errors go
+   * to it, and the promise (which nobody awaits then) never rejects: a callback that throws is
+   * reported on the manager's `error` event.
+   */
+  #settle(callback: Callback | undefined, work: () => Promise<void>): Promise<void> {
+    const done = work();
+    if (!callback) return done;
+    return done.then(() => callback(), callback).catch(this.#report);
+  }
 }
 
-function settle(callback: Callback | undefined, work: () => Promise<void>): Promise<void> {
-  const done = work();
-  if (callback) done.then(() => callback(), callback);
-  return done;
-}
+/**
+ * The names `request.session` keeps for itself (its methods and getters, Object.prototype's):
+ * a stored attribute with one of these names is read through `request.sessionHandle` only.
+ */
+const RESERVED = reservedNames(FastifySession);
 
 /** Plugin options: a manager of your own, or the options to create one. */
 export type FastifyUnisessionOptions = SessionOptions | { manager: SessionManager };
 
+/** What Fastify itself reads from any plugin's options; not session options. */
+const REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'];
+
+function managerOf(options: FastifyUnisessionOptions): SessionManager {
+  const rest = Object.fromEntries(
+    Object.entries(options).filter(([name]) => !REGISTER_OPTIONS.includes(name)),
+  );
+  if (!('manager' in rest)) return createSessionManager(rest as SessionOptions);
+  checkOptions('unisession (fastify)', rest, {
+    manager: is.instanceOf(SessionManager, 'a SessionManager, alone (its options are set already)'),
+  });
+  return rest.manager as SessionManager;
+}
+
 const plugin: FastifyPluginAsync<FastifyUnisessionOptions> = async (fastify, options) => {
-  const manager =
-    'manager' in options && options.manager instanceof SessionManager
-      ? options.manager
-      : createSessionManager(options as SessionOptions);
+  const manager = managerOf(options);
   // Without a trustProxy option of our own, follow Fastify's `trustProxy` (request.ip / protocol).
   const useFastifyTrust = !('manager' in options) && (options as SessionOptions).trustProxy === undefined;
-  const committed = new WeakSet<FastifyRequest>();
+  /** Each request's one commit, with the headers it yields. */
+  const commits = new WeakMap<FastifyRequest, Promise<Array<[string, string]>>>();
+  const report = (error: unknown) => manager.reportError(error, 'callback');
 
   fastify.decorate('sessionManager', manager);
   // Fastify wants reference-type decorations to start as null; they are set per request.
@@ -136,20 +174,26 @@ const plugin: FastifyPluginAsync<FastifyUnisessionOptions> = async (fastify, opt
     // A store failure rejects with the UnisessionError (status 503): Fastify's error handler answers.
     await handle.load();
     request.sessionHandle = handle;
-    request.session = new FastifySession(handle, request);
+    request.session = new FastifySession(handle, request, report);
     handle.onBeforeCommit(() => {
-      if (request.session) syncToHandle(request.session, handle);
+      if (request.session) syncToHandle(request.session, handle, RESERVED);
     });
   });
 
   // onSend runs before the headers are written, for every payload (redirects and streams too).
   fastify.addHook('onSend', async (request, reply, payload) => {
     const handle = request.sessionHandle;
-    // The error reply sent after a failed commit runs onSend again: do not retry it.
-    if (!handle || committed.has(request)) return payload;
-    committed.add(request);
-    await handle.commit();
-    for (const [name, value] of handle.responseHeaders()) reply.header(name, value);
+    if (!handle) return payload;
+    const first = commits.get(request);
+    if (first) {
+      // A second send: the error reply after a failed commit (not retried), or a handler that
+      // sent twice. Waiting for the first lets the first send, with its cookie, leave first.
+      await first.catch(() => undefined);
+      return payload;
+    }
+    const headers = handle.commit().then(() => handle.responseHeaders());
+    commits.set(request, headers);
+    for (const [name, value] of await headers) reply.header(name, value);
     return payload;
   });
 };

@@ -53,14 +53,11 @@ export function unisession(
     await session.commit();
     const headers = session.responseHeaders();
     if (headers.length === 0) return;
-    try {
-      for (const [name, value] of headers) c.res.headers.append(name, value);
-    } catch {
-      // Immutable headers (a fetch() response, Response.redirect()): assigning c.res makes
-      // Hono keep a mutable copy. Throws at the first append, so nothing was half-added.
-      c.res = new Response(c.res.body, c.res);
-      for (const [name, value] of headers) c.res.headers.append(name, value);
-    }
+    // Always on a copy (assigning c.res makes Hono keep one): a Response the handler returns to
+    // several requests must not carry one client's cookie to the next, and one from fetch() or
+    // Response.redirect() has immutable headers anyway.
+    c.res = new Response(c.res.body, c.res);
+    for (const [name, value] of headers) c.res.headers.append(name, value);
   };
   return Object.assign(middleware, { manager });
 }

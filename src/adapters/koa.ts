@@ -1,8 +1,18 @@
 import type { Context, Middleware, Next } from 'koa';
 import { SessionManager } from '../core/manager.js';
 import type { SessionOptions } from '../core/options.js';
-import { clearProperties, fillFromHandle, syncToHandle } from '../core/property-session.js';
+import {
+  clearProperties,
+  defineValue,
+  fillFromHandle,
+  guardPrototype,
+  refill,
+  reservedNameError,
+  reservedNames,
+  syncToHandle,
+} from '../core/property-session.js';
 import type { Session } from '../core/session.js';
+import { invalidArgument } from '../core/validate.js';
 import { createSessionManager } from '../index.js';
 import { nodeRequestInfo } from './node.js';
 
@@ -29,10 +39,11 @@ export class KoaSession {
   readonly #handle: Session;
   readonly #applyHeaders: () => void;
 
-  constructor(handle: Session, applyHeaders: () => void, fill = true) {
+  constructor(handle: Session, applyHeaders: () => void) {
     this.#handle = handle;
     this.#applyHeaders = applyHeaders;
-    if (fill) fillFromHandle(this, handle);
+    guardPrototype(this);
+    fillFromHandle(this, handle, RESERVED);
   }
 
   get id(): string | undefined {
@@ -64,7 +75,7 @@ export class KoaSession {
    * it before writing to `ctx.res` yourself (`ctx.respond = false`).
    */
   async save(): Promise<void> {
-    syncToHandle(this, this.#handle);
+    // The handle's commit copies `ctx.session`'s changes in first (see the middleware).
     await this.#handle.commit();
     this.#applyHeaders();
   }
@@ -72,8 +83,27 @@ export class KoaSession {
   /** A new id; the old one then loads nothing anywhere. Keeps the attributes unless told not to. */
   async regenerate(options: { keepAttributes?: boolean } = {}): Promise<void> {
     await this.#handle.regenerate(options);
-    if (options.keepAttributes === false) clearProperties(this);
+    if (options.keepAttributes === false) refill(this, this.#handle, RESERVED);
   }
+}
+
+/**
+ * The names `ctx.session` keeps for itself (its methods and getters, Object.prototype's): a
+ * stored attribute with one of these names is read through `ctx.sessionHandle` only.
+ */
+const RESERVED = reservedNames(KoaSession);
+
+/** `ctx.session = { ... }`: a session whose attributes are exactly `value`'s, the loaded ones removed. */
+function replacement(handle: Session, applyHeaders: () => void, value: unknown): KoaSession {
+  if (typeof value !== 'object' || value === null)
+    throw invalidArgument('ctx.session =', 'the value', 'null or an object', value);
+  const session = new KoaSession(handle, applyHeaders);
+  clearProperties(session);
+  for (const [name, attribute] of Object.entries(value)) {
+    if (RESERVED.has(name)) throw reservedNameError(name);
+    defineValue(session, name, attribute);
+  }
+  return session;
 }
 
 /**
@@ -124,12 +154,12 @@ export function unisession(managerOrOptions: SessionManager | SessionOptions): M
           current = null;
           return;
         }
-        current = Object.assign(new KoaSession(handle, applyHeaders, false), value);
+        current = replacement(handle, applyHeaders, value);
       },
     });
     ctx.sessionHandle = handle;
     handle.onBeforeCommit(() => {
-      if (current) syncToHandle(current, handle);
+      if (current) syncToHandle(current, handle, RESERVED);
     });
 
     const finish = async () => {
@@ -140,8 +170,9 @@ export function unisession(managerOrOptions: SessionManager | SessionOptions): M
     try {
       await next();
     } catch (error) {
-      // Save what the request changed anyway (as koa-session does); the original error wins.
-      await finish().catch(() => undefined);
+      // Save what the request changed anyway (as koa-session does); the original error wins,
+      // and a failure of this save goes to the manager's `error` event.
+      await finish().catch((failure: unknown) => manager.reportError(failure, 'commit'));
       throw error;
     }
     await finish();

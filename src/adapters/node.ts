@@ -1,11 +1,35 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { UnisessionError } from '../core/errors.js';
-import type { SessionManager } from '../core/manager.js';
+import { ERROR_CODES, UnisessionError } from '../core/errors.js';
+import { SessionManager } from '../core/manager.js';
 import type { SessionOptions } from '../core/options.js';
 import type { RequestInfo } from '../core/request.js';
 import type { Session } from '../core/session.js';
+import { checkOptions, invalidOption, is } from '../core/validate.js';
 import { createSessionManager } from '../index.js';
+
+/** Answers a request whose response could not be sent as the handler wrote it (see `onError`). */
+export type NodeErrorHandler = (
+  error: unknown,
+  req: IncomingMessage,
+  res: ServerResponse,
+) => void | Promise<void>;
+
+/** The node:http adapter's own options, beside the session options. */
+export interface NodeAdapterOptions {
+  /**
+   * Called when the response cannot be sent as the handler wrote it: the commit failed (the
+   * store is down, a value is too large...), the session cookie could not be serialized, or a
+   * held call failed when it was replayed. The held response is discarded, headers and status
+   * included, and `res` is yours to answer.
+   * @default sendError: the error's status and `{ error: code, message }` with the code's fixed
+   * message (500 and `{ message: 'Internal Server Error' }` for an error that is not a
+   * UnisessionError); the error itself goes to the manager's `error` event, never to the client.
+   */
+  onError?: NodeErrorHandler;
+}
+
+export type NodeSessionsOptions = SessionOptions & NodeAdapterOptions;
 
 export interface NodeSessions {
   readonly manager: SessionManager;
@@ -16,6 +40,8 @@ export interface NodeSessions {
    */
   attach(req: IncomingMessage, res: ServerResponse): Session;
 }
+
+const ADAPTER_OPTIONS = { onError: is.function };
 
 /**
  * Sessions for a plain `node:http` server.
@@ -29,13 +55,34 @@ export interface NodeSessions {
  *   res.end(`visit ${visits}`);
  * });
  */
-export function nodeSessions(managerOrOptions: SessionManager | SessionOptions): NodeSessions {
-  const manager = 'open' in managerOrOptions ? managerOrOptions : createSessionManager(managerOrOptions);
+export function nodeSessions(options: NodeSessionsOptions): NodeSessions;
+export function nodeSessions(manager: SessionManager, options?: NodeAdapterOptions): NodeSessions;
+export function nodeSessions(
+  managerOrOptions: SessionManager | NodeSessionsOptions,
+  adapterOptions?: NodeAdapterOptions,
+): NodeSessions {
+  let manager: SessionManager;
+  let own: NodeAdapterOptions | undefined;
+  if (managerOrOptions instanceof SessionManager) {
+    checkOptions('nodeSessions', adapterOptions, ADAPTER_OPTIONS);
+    manager = managerOrOptions;
+    own = adapterOptions;
+  } else {
+    if (typeof managerOrOptions !== 'object' || managerOrOptions === null)
+      throw invalidOption('nodeSessions', 'options', 'an object or a SessionManager', managerOrOptions);
+    const { onError, ...options } = managerOrOptions;
+    own = { onError };
+    checkOptions('nodeSessions', own, ADAPTER_OPTIONS);
+    manager = createSessionManager(options);
+  }
+  const onError = own?.onError ?? reportAndSendError(manager);
+  const report = (error: unknown) => manager.reportError(error, 'response');
   return {
     manager,
     attach(req, res) {
       const session = manager.open(nodeRequestInfo(req));
-      if (!session.isIgnored) holdResponseUntilCommitted(res, session);
+      if (!session.isIgnored)
+        holdResponseUntilCommitted(res, session, { fail: (error) => onError(error, req, res), report });
       return session;
     },
   };
@@ -55,6 +102,42 @@ export function nodeRequestInfo(req: IncomingMessage): RequestInfo {
   };
 }
 
+/** The default `onError`: details to the `error` event, a generic answer to the client. */
+function reportAndSendError(manager: SessionManager): NodeErrorHandler {
+  return (error, _req, res) => {
+    manager.reportError(error, 'commit');
+    sendError(res, error);
+  };
+}
+
+/**
+ * Answers with the error's status and code and the code's fixed message: never the error's
+ * own message, which may carry a driver's text (a table name, a connection string).
+ */
+export function sendError(res: ServerResponse, error: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body =
+    error instanceof UnisessionError
+      ? { error: error.code, message: ERROR_CODES[error.code].message }
+      : { message: 'Internal Server Error' };
+  res.statusCode = error instanceof UnisessionError ? error.status : 500;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(body));
+}
+
+// ---------------------------------------------------------------- holding the response
+
+/** Where a held response's failures go. */
+export interface HoldErrors {
+  /** The response could not be released: the held one is discarded, and this answers instead. */
+  fail(error: unknown): void | Promise<void>;
+  /** A failure nothing can answer any more (`fail` itself failed, or the response had left). */
+  report(error: unknown): void;
+}
+
 const METHODS = ['writeHead', 'write', 'end', 'flushHeaders'] as const;
 type Method = (typeof METHODS)[number];
 type AnyMethod = (...args: unknown[]) => unknown;
@@ -63,10 +146,11 @@ const HOLD = Symbol('unisession.hold');
 
 interface Hold {
   session: Session;
+  errors: HoldErrors;
   queue: Array<[Method, unknown[]]>;
   started: boolean;
-  /** Methods that were own properties before (another middleware's wrappers), to put back. */
-  own: Partial<Record<Method, AnyMethod>>;
+  /** The properties the hold put on the response, in order, with what was there before. */
+  added: Array<[string, PropertyDescriptor | undefined]>;
 }
 
 type HeldResponse = ServerResponse & { [HOLD]: Hold };
@@ -93,62 +177,147 @@ const standIns = {
   },
 };
 
+const headersSent = () =>
+  Object.assign(new Error('Cannot set headers after they are sent to the client'), {
+    code: 'ERR_HTTP_HEADERS_SENT',
+  });
+const writeAfterEnd = () =>
+  Object.assign(new Error('write after end'), { code: 'ERR_STREAM_WRITE_AFTER_END' });
+const isTrue = { get: () => true, configurable: true };
+
+/**
+ * Once `end()` is held, the response behaves as a sent one: what Node refuses after `end()`
+ * throws at once, in the handler, where the framework's error handling catches it (rather than
+ * failing later, during the replay, where nothing could).
+ */
+const afterEnd = {
+  writeHead() {
+    throw headersSent();
+  },
+  setHeader() {
+    throw headersSent();
+  },
+  appendHeader() {
+    throw headersSent();
+  },
+  setHeaders() {
+    throw headersSent();
+  },
+  removeHeader() {
+    throw headersSent();
+  },
+  write() {
+    throw writeAfterEnd();
+  },
+  end(this: HeldResponse, chunk?: unknown, ...rest: unknown[]) {
+    const callback = [chunk, ...rest].find((arg) => typeof arg === 'function') as (() => void) | undefined;
+    if (chunk !== undefined && chunk !== null && typeof chunk !== 'function') throw writeAfterEnd();
+    // A second end() without data is a no-op, as on a sent response.
+    if (callback) this.once('finish', () => callback());
+    return this;
+  },
+  flushHeaders() {},
+};
+
+const ownMethod = (value: unknown): PropertyDescriptor => ({ value, writable: true, configurable: true });
+/** What a held response gets at once, and what it gets once `end()` is held (built once). */
+const HELD = METHODS.map((name) => [name, ownMethod(standIns[name])] as const);
+const ENDED = [
+  ...Object.entries(afterEnd)
+    .filter(([name]) => !Object.hasOwn(standIns, name))
+    .map(([name, value]) => [name, ownMethod(value)] as const),
+  ['headersSent', isTrue] as const,
+  ['writableEnded', isTrue] as const,
+];
+
 /**
  * Delays the response until the session is committed. `writeHead`, `write`, `end` and
  * `flushHeaders` are queued at their first call, the commit runs, the session's headers are
  * added, and the queue is replayed in order. This is what makes "write, then redirect"
- * safe: the client cannot follow the redirect before the store has the write.
+ * safe: the client cannot follow the redirect before the store has the write. When the
+ * commit fails, the held response is discarded and `errors.fail` answers instead.
  */
-export function holdResponseUntilCommitted(res: ServerResponse, session: Session): void {
-  const own: Hold['own'] = {};
-  for (const method of METHODS) if (Object.hasOwn(res, method)) own[method] = res[method] as AnyMethod;
+export function holdResponseUntilCommitted(res: ServerResponse, session: Session, errors: HoldErrors): void {
   const held = res as HeldResponse;
-  held[HOLD] = { session, queue: [], started: false, own };
-  for (const method of METHODS) (held as unknown as Record<Method, AnyMethod>)[method] = standIns[method];
+  held[HOLD] = { session, errors, queue: [], started: false, added: [] };
+  for (const [name, descriptor] of HELD) replace(held, name, descriptor);
+}
+
+/** Puts a property on the response, remembering what was there to put it back. */
+function replace(res: HeldResponse, name: string, descriptor: PropertyDescriptor): void {
+  res[HOLD].added.push([name, Object.getOwnPropertyDescriptor(res, name)]);
+  Object.defineProperty(res, name, descriptor);
 }
 
 function queueCall(res: HeldResponse, method: Method, args: unknown[]): void {
   const hold = res[HOLD];
   hold.queue.push([method, args]);
+  if (method === 'end') markEnded(res);
   if (hold.started) return;
   hold.started = true;
-  hold.session.commit().then(
-    () => {
-      if (!res.headersSent)
-        for (const [name, value] of hold.session.responseHeaders()) res.appendHeader(name, value);
-      restore(res, hold);
-      const calls = res as unknown as Record<Method, AnyMethod>;
-      for (const [queued, queuedArgs] of hold.queue) calls[queued].apply(res, queuedArgs);
-    },
-    (error: unknown) => {
-      restore(res, hold);
-      failResponse(res, error);
-    },
-  );
+  release(res, hold).catch((error: unknown) => lastResort(res, hold, error));
 }
 
-/** Puts the original methods back. Deleting in reverse order of adding keeps V8's fast path. */
-function restore(res: HeldResponse, hold: Hold): void {
-  const methods = res as unknown as Record<Method, AnyMethod>;
-  for (let i = METHODS.length - 1; i >= 0; i--) {
-    const method = METHODS[i]!;
-    const original = hold.own[method];
-    if (original) methods[method] = original;
-    else delete methods[method];
-  }
+function markEnded(res: HeldResponse): void {
+  // The four held methods are ours already: swap them in place, so restore() has one entry each.
+  const methods = res as unknown as Record<Method, unknown>;
+  for (const name of METHODS) methods[name] = afterEnd[name];
+  for (const [name, descriptor] of ENDED) replace(res, name, descriptor);
 }
 
-/** The commit failed after the handler finished: answer with the error's status and code. */
-function failResponse(res: ServerResponse, error: unknown): void {
-  const status = error instanceof UnisessionError ? error.status : 500;
-  const code = error instanceof UnisessionError ? error.code : 'UNISESSION_COMMIT_FAILED';
-  const message = error instanceof Error ? error.message : String(error);
-  if (res.headersSent) {
-    res.destroy(error instanceof Error ? error : undefined);
+/** Commits, then sends the held response; or discards it and lets `fail` answer. */
+async function release(res: HeldResponse, hold: Hold): Promise<void> {
+  let headers: Array<[string, string]>;
+  try {
+    await hold.session.commit();
+    headers = hold.session.responseHeaders();
+  } catch (error) {
+    await discardAndFail(res, hold, error);
     return;
   }
+  restore(res, hold);
+  // A replayed call must never emit an 'error' nobody listens to: report it instead.
+  res.on('error', hold.errors.report);
+  const calls = res as unknown as Record<Method, AnyMethod>;
+  try {
+    for (const [name, value] of headers) res.appendHeader(name, value);
+    for (const [method, args] of hold.queue) calls[method].apply(res, args);
+  } catch (error) {
+    // A call the handler made fails now rather than when it was made (a bad status code, say).
+    if (res.headersSent) lastResort(res, hold, error);
+    else await discardAndFail(res, hold, error);
+  }
+}
+
+/** The held response is dropped, headers and status included, and `fail` answers the request. */
+async function discardAndFail(res: HeldResponse, hold: Hold, error: unknown): Promise<void> {
+  restore(res, hold);
+  hold.queue.length = 0;
   for (const name of res.getHeaderNames()) res.removeHeader(name);
-  res.statusCode = status;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.end(JSON.stringify({ error: code, message }));
+  res.statusCode = 200;
+  try {
+    await hold.errors.fail(error);
+  } catch (failure) {
+    lastResort(res, hold, failure);
+  }
+}
+
+/** Nothing can answer any more: report the error and close the connection. */
+function lastResort(res: HeldResponse, hold: Hold, error: unknown): void {
+  hold.errors.report(error);
+  res.destroy();
+}
+
+/**
+ * Puts back what the hold replaced, in reverse order: deleting the last-added property first
+ * keeps V8's fast path for the response object.
+ */
+function restore(res: HeldResponse, hold: Hold): void {
+  const { added } = hold;
+  for (let i = added.length - 1; i >= 0; i--) {
+    const [name, previous] = added[i]!;
+    if (previous) Object.defineProperty(res, name, previous);
+    else delete (res as unknown as Record<string, unknown>)[name];
+  }
+  added.length = 0;
 }

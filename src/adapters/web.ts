@@ -2,6 +2,7 @@ import { SessionManager } from '../core/manager.js';
 import type { SessionOptions } from '../core/options.js';
 import type { RequestInfo } from '../core/request.js';
 import type { Session } from '../core/session.js';
+import { checkOptions, is } from '../core/validate.js';
 import { createSessionManager } from '../index.js';
 
 export interface WithSessionOptions {
@@ -29,20 +30,16 @@ export function webRequestInfo(request: Request, remoteAddress?: string): Reques
 }
 
 /**
- * Appends the session's headers to a Response. A Response whose headers are immutable
- * (from `fetch()` or `Response.redirect()`) is copied first; the copy is returned.
+ * A copy of the Response with the session's headers added (the Response itself when there
+ * are none). Never the Response itself: one a handler returns to several requests (a shared
+ * `new Response(null, { status: 204 })`, say) must not carry one client's cookie to the next,
+ * and one from `fetch()` or `Response.redirect()` has immutable headers anyway.
  */
 export function appendResponseHeaders(response: Response, headers: Array<[string, string]>): Response {
   if (headers.length === 0) return response;
-  let target = response;
-  try {
-    // Throws at the first append when the headers are immutable, before any change is made.
-    for (const [name, value] of headers) target.headers.append(name, value);
-  } catch {
-    target = new Response(response.body, response);
-    for (const [name, value] of headers) target.headers.append(name, value);
-  }
-  return target;
+  const copy = new Response(response.body, response);
+  for (const [name, value] of headers) copy.headers.append(name, value);
+  return copy;
 }
 
 /**
@@ -65,6 +62,7 @@ export function withSession<Rest extends unknown[] = []>(
   handler: (request: Request, session: Session, ...rest: Rest) => Response | Promise<Response>,
   options: WithSessionOptions = {},
 ): ((request: Request, ...rest: Rest) => Promise<Response>) & { manager: SessionManager } {
+  checkOptions('withSession', options, { remoteAddress: is.function });
   const manager =
     managerOrOptions instanceof SessionManager ? managerOrOptions : createSessionManager(managerOrOptions);
   const handle = async (request: Request, ...rest: Rest): Promise<Response> => {

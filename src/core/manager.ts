@@ -107,6 +107,14 @@ export class SessionManager {
     return this.events.on(name, listener);
   }
 
+  /**
+   * Tells the `error` listeners of a failure an adapter answered itself (with a generic
+   * response, whose body never carries the details).
+   */
+  reportError(error: unknown, during: string): void {
+    this.events.emit('error', { error, during });
+  }
+
   /** Ends a session by id (e.g. from an admin screen). True if it existed. */
   async destroy(id: string): Promise<boolean> {
     checkString('destroy', 'id', id);
