@@ -3,6 +3,7 @@
  * The `unisession` command. Each subcommand is a module of its own, imported only when it
  * runs; add one by adding a line to `COMMANDS`.
  */
+import { explainError } from '../core/errors.js';
 import { type Command, UsageError } from './command.js';
 
 interface Entry {
@@ -69,7 +70,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    console.error(error instanceof Error ? `unisession: ${error.message}` : error);
+    console.error(`unisession: ${explainError(error)}`);
     process.exitCode = 1;
   },
 );

@@ -45,11 +45,17 @@ export function isUnisessionError(error: unknown, code?: ErrorCode): error is Un
   return error instanceof UnisessionError && (code === undefined || error.code === code);
 }
 
-/** Wraps a driver's failure (connection refused, timeout...) so callers see one code. */
-export function storeUnavailable(storeName: string, cause: unknown): UnisessionError {
+/**
+ * Wraps a driver's failure (connection refused, timeout...) so callers see one code. The
+ * message names only the store (and a safe hint): frameworks such as Fastify put an error's
+ * message in the response body, and a driver's text (a host, a constraint, a query) must never
+ * reach a client. The driver's error stays on `cause`, which logs and the `error` event show.
+ */
+export function storeUnavailable(storeName: string, cause: unknown, hint?: string): UnisessionError {
   if (cause instanceof UnisessionError) return cause;
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  return new UnisessionError('UNISESSION_STORE_UNAVAILABLE', `${storeName}: ${reason}`, { cause });
+  return new UnisessionError('UNISESSION_STORE_UNAVAILABLE', hint ? `${storeName} (${hint})` : storeName, {
+    cause,
+  });
 }
 
 /** The one error for a missing optional peer dependency. */
@@ -59,4 +65,19 @@ export function driverMissing(packageName: string, storeName: string, cause: unk
     `the ${storeName} store needs the "${packageName}" package: npm install ${packageName}`,
     { cause },
   );
+}
+
+/**
+ * An error's message with the messages of its causes, for operators (the CLI, logs), never
+ * for HTTP responses: `The session store is unavailable: postgres (connect ECONNREFUSED …)`.
+ */
+export function explainError(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    const message = current instanceof Error ? current.message : String(current);
+    if (message && !parts.includes(message)) parts.push(message);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.length <= 1 ? (parts[0] ?? '') : `${parts[0]} (${parts.slice(1).join(': ')})`;
 }

@@ -186,7 +186,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       const pool = await open();
       return (await pool.query(text, values)).rows as R[];
     } catch (error) {
-      throw storeUnavailable('postgres', explain(error));
+      throw storeUnavailable('postgres', error, hintFor(error));
     }
   }
 
@@ -367,10 +367,9 @@ function pgCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
 }
 
-/** Adds the fix to the one configuration error users meet: tables that were never created. */
-function explain(error: unknown): unknown {
-  if (pgCode(error) === '42P01' && error instanceof Error) {
-    error.message += ' (run `unisession migrate`, or leave createSchema on)';
-  }
-  return error;
+/** The fix for the one configuration error users meet: tables that were never created. */
+function hintFor(error: unknown): string | undefined {
+  return pgCode(error) === '42P01'
+    ? 'its tables do not exist: run `unisession migrate`, or leave createSchema on'
+    : undefined;
 }

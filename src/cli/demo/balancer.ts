@@ -87,7 +87,7 @@ export function createBalancer(supervisor: Rotation, log: (line: string) => void
       .catch((error: Error) => {
         log(`balancer: ${error.message}`);
         if (res.headersSent) res.destroy();
-        else sendText(res, 500, error.message);
+        else sendText(res, 500, 'Internal error in the demo balancer');
       });
   });
 }

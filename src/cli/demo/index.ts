@@ -5,6 +5,7 @@
 
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
+import { explainError } from '../../core/errors.js';
 import { type Command, UsageError } from '../command.js';
 import { createBalancer } from './balancer.js';
 import { demoSecret } from './secret.js';
@@ -176,7 +177,7 @@ async function unreachable(spec: StoreSpec, label: string): Promise<string | und
     return undefined;
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    return `Cannot use the store ${label}: ${(error as Error).message}`;
+    return `Cannot use the store ${label}: ${explainError(error)}`;
   }
 }
 
