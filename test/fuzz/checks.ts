@@ -29,9 +29,14 @@ export function sessionCookies(reply: Reply): string[] {
   return reply.setCookies.filter((line) => line.startsWith(`${COOKIE_NAME}=`));
 }
 
+/** The value a Set-Cookie line gives the session cookie ('' when it clears it). */
+export function cookieValue(line: string): string {
+  return line.slice(COOKIE_NAME.length + 1).split(';')[0]!;
+}
+
 /** Every session id a reply hands the client, in a cookie or in the id header. */
 export function idsIn(reply: Reply): string[] {
-  const values = sessionCookies(reply).map((line) => line.slice(COOKIE_NAME.length + 1).split(';')[0]!);
+  const values = sessionCookies(reply).map(cookieValue);
   const header = reply.headers[ID_HEADER];
   if (typeof header === 'string') values.push(...header.split(',').map((value) => value.trim()));
   return values.filter((value) => value !== '').map((value) => value.split('.')[0]!);

@@ -10,6 +10,7 @@ import { isIPv4 } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
+  cookieValue,
   describeReply,
   expectIntact,
   expectNo5xx,
@@ -76,11 +77,15 @@ describe('hostile session cookies and id headers', () => {
   for (const adapter of ADAPTERS) {
     test(adapter, async (t) => {
       const victim = await group.createSession({ marker: victimMarker(adapter) });
+      let reachedOwn = 0;
       const property = fc.asyncProperty(requestPlan({}), async (plan) => {
         const ids = await sessions(adapter, victim);
-        await sendChecked(adapter, buildRequest(plan, ids), ids);
+        const reply = await sendChecked(adapter, buildRequest(plan, ids), ids);
+        if (reply.status === 200 && reply.body.includes(ownMarker(adapter))) reachedOwn++;
       });
       await fuzz(t, FILE, property, 150);
+      // Not vacuous: some requests did carry a cookie or header that reached the client's session.
+      assert.ok(reachedOwn > 0, "no request reached the client's own session");
     });
   }
 });
@@ -137,11 +142,11 @@ describe('a valid cookie behind same-name junk, in a long Cookie header, still f
           ownMarker(adapter),
           `the session's data is not there\n  ${describeReply(reply)}`,
         );
-        assert.deepEqual(
-          sessionCookies(reply),
-          [],
-          `the reply replaced the cookie\n  ${describeReply(reply)}`,
+        // The cookie may be sent again, but only with the same session: never cleared or replaced.
+        const kept = sessionCookies(reply).every(
+          (line) => idsIn({ ...reply, setCookies: [line] })[0] === ids.own,
         );
+        assert.ok(kept, `the reply replaced or cleared the client's cookie\n  ${describeReply(reply)}`);
       });
       await fuzz(t, FILE, property, 40);
     });

@@ -9,7 +9,7 @@ import { Agent, type IncomingHttpHeaders, request } from 'node:http';
 import { type Adapter, type ChildMessage, type FaultMessage, TRUSTING_ADAPTER } from './protocol.js';
 
 /** How long one request may take before it counts as "no answer". */
-const ANSWER_WITHIN_MS = 5_000;
+const ANSWER_WITHIN_MS = 8_000;
 /**
  * Node's own limit on a request's header section (--max-http-header-size). A request over
  * it never reaches the app: Node answers 431, or drops the connection while the client is
