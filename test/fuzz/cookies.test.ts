@@ -143,9 +143,7 @@ describe('a valid cookie behind same-name junk, in a long Cookie header, still f
           `the session's data is not there\n  ${describeReply(reply)}`,
         );
         // The cookie may be sent again, but only with the same session: never cleared or replaced.
-        const kept = sessionCookies(reply).every(
-          (line) => idsIn({ ...reply, setCookies: [line] })[0] === ids.own,
-        );
+        const kept = sessionCookies(reply).every((line) => cookieValue(line).split('.')[0] === ids.own);
         assert.ok(kept, `the reply replaced or cleared the client's cookie\n  ${describeReply(reply)}`);
       });
       await fuzz(t, FILE, property, 40);
