@@ -69,7 +69,11 @@ async function nativeSession(
       throw new Error(`the native set threw ${String(error)}, not a UnisessionError`);
     set = false;
   }
-  await session.commit();
+  try {
+    await session.commit();
+  } catch (error) {
+    throw new Error(`the native app's commit failed after set() had accepted the value: ${String(error)}`);
+  }
   return { id: session.id!, set };
 }
 
