@@ -3,9 +3,14 @@
  * described, so fast-check's report shows what the server did.
  */
 import type { FuzzGroup } from './group.js';
-import { COOKIE_NAME, ID_HEADER, INTERNAL_TEXT } from './protocol.js';
+import { type Adapter, COOKIE_NAME, ID_HEADER, INTERNAL_TEXT } from './protocol.js';
 import type { BuiltRequest, Ids } from './requests.js';
 import type { Reply } from './servers.js';
+
+/** The secret-ish value each fuzz client keeps in its own session; no other client may see it. */
+export const ownMarker = (adapter: Adapter): string => `own-marker-${adapter}-Qz81`;
+/** The marker of the one other client of each test, whose session the fuzz requests attack. */
+export const victimMarker = (adapter: Adapter): string => `victim-marker-${adapter}-Wm47`;
 
 /** The codec's stored text of a string attribute. */
 export const storedString = (text: string): string => JSON.stringify(text);
@@ -92,4 +97,23 @@ export function expectIntact(group: FuzzGroup, id: string, marker: string, reply
   if (group.storedText(id, ':marker') !== storedString(marker)) {
     fail("the request changed another client's session", reply);
   }
+}
+
+/**
+ * The checks every fuzz reply must pass: no 5xx (503 only while the store is down), no
+ * internals, nothing of the victim's (data, id, or harm to its session), no adopted id.
+ */
+export function expectSafeReply(
+  group: FuzzGroup,
+  adapter: Adapter,
+  reply: Reply,
+  request: Pick<BuiltRequest, 'sentIds' | 'sentText'>,
+  ids: Ids,
+  storeDown = false,
+): void {
+  expectNo5xx(reply, storeDown);
+  expectNoInternals(reply);
+  expectNoMarkers(reply, [victimMarker(adapter)]);
+  expectNoAdoptedId(reply, request, ids);
+  expectIntact(group, ids.victim, victimMarker(adapter), reply);
 }

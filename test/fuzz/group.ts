@@ -4,6 +4,7 @@
  * through the native API as another app of the group would. The test also reads the file
  * directly, to see what the store holds without asking the code under test.
  */
+import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import type { RequestInfo } from '../../src/core/request.js';
 import type { Session } from '../../src/core/session.js';
 import { createSessionManager } from '../../src/index.js';
 import { sqliteStore } from '../../src/stores/sqlite.js';
-import { ADAPTERS, type Adapter, GROUP, ID_HEADER, isShared, SECRET } from './protocol.js';
+import { ADAPTERS, type Adapter, COOKIE_NAME, GROUP, ID_HEADER, isShared, SECRET } from './protocol.js';
 import { FuzzServer } from './servers.js';
 
 /** The request the native app's sessions are opened for (it is not behind HTTP). */
@@ -110,6 +111,23 @@ export class FuzzGroup {
         `INSERT INTO ${GROUP}_attributes (session_id, key, value) VALUES (?, ?, ?) ON CONFLICT (session_id, key) DO UPDATE SET value = excluded.value`,
       )
       .run(id, key, text);
+  }
+
+  /**
+   * Every server still runs, answers a request with a session of its own, and reported no
+   * error that nobody handled during the whole file.
+   */
+  async expectHealthy(): Promise<void> {
+    for (const [adapter, server] of this.servers) {
+      const id = await this.createSession({ marker: 'health' });
+      const reply = await server.send({
+        path: '/read',
+        headers: { cookie: `${COOKIE_NAME}=${sign(id, SECRET)}` },
+      });
+      assert.equal(reply.status, 200, `${adapter}: HTTP ${reply.status} ${reply.body.slice(0, 300)}`);
+      assert.match(reply.body, /"marker":"health"/, `${adapter} does not find the session`);
+      assert.deepEqual(server.crashes, [], `${adapter} saw errors that nobody handled`);
+    }
   }
 
   async stop(): Promise<void> {
