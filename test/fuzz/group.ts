@@ -35,7 +35,7 @@ export function sign(id: string, secret: string): string {
 export class FuzzGroup {
   private constructor(
     readonly dir: string,
-    readonly servers: ReadonlyMap<Adapter, FuzzServer>,
+    readonly servers: Map<Adapter, FuzzServer>,
     /** The `native` app: another app of the group, in this process. */
     readonly manager: SessionManager,
     /** The SQLite file itself, for counting and inspecting rows, and for writes "by hand". */
@@ -58,10 +58,15 @@ export class FuzzGroup {
     await manager.count();
     const db = new Database(file);
     db.pragma('busy_timeout = 5000');
-    const servers = new Map<Adapter, FuzzServer>();
-    // One after the other: six tsx start-ups at once would only fight over two cores.
-    for (const adapter of ADAPTERS) servers.set(adapter, await FuzzServer.start(adapter, file));
-    return new FuzzGroup(dir, servers, manager, db);
+    const group = new FuzzGroup(dir, new Map(), manager, db);
+    try {
+      // One after the other: six tsx start-ups at once would only fight over two cores.
+      for (const adapter of ADAPTERS) group.servers.set(adapter, await FuzzServer.start(adapter, file));
+    } catch (error) {
+      await group.stop();
+      throw error;
+    }
+    return group;
   }
 
   server(adapter: Adapter): FuzzServer {
