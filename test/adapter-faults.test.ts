@@ -25,6 +25,7 @@ import type { SessionManager } from '../src/core/manager.js';
 import type { Store } from '../src/core/store.js';
 import { createSessionManager } from '../src/index.js';
 import { memoryStore } from '../src/stores/memory.js';
+import { type Running, serve } from './helpers/server.js';
 
 declare module '../src/adapters/express.js' {
   interface SessionData {
@@ -81,19 +82,6 @@ function answer(error: unknown): { status: number; body: { handledBy: 'app'; cod
   return { status: e.status ?? 500, body: { handledBy: 'app', code: e.code ?? e.name ?? 'unknown' } };
 }
 
-type Running = { url: string; close(): Promise<void> };
-
-async function listen(server: Server): Promise<Running> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
 /**
  * Routes: /count writes (create, then update), /logout destroys, /regenerate renames, /twice
  * responds twice in the framework's own way.
@@ -107,7 +95,7 @@ const FRAMEWORKS = {
         sendError(res, error);
       },
     });
-    return listen(
+    return serve(
       createServer(async (req, res) => {
         const session = sessions.attach(req, res);
         try {
@@ -162,7 +150,7 @@ const FRAMEWORKS = {
       const { status, body } = answer(error);
       res.status(status).json(body);
     });
-    return listen(createServer(app));
+    return serve(createServer(app));
   },
 
   async koa(m: SessionManager, seen: Seen) {
@@ -188,7 +176,7 @@ const FRAMEWORKS = {
         ctx.body = 'b';
       }
     });
-    return listen(createServer(app.callback()));
+    return serve(createServer(app.callback()));
   },
 
   async fastify(m: SessionManager, seen: Seen) {
@@ -251,7 +239,7 @@ const FRAMEWORKS = {
       await c.get('session').set('n', 1);
       return shared.hono;
     });
-    return listen(createAdaptorServer({ fetch: app.fetch }) as Server);
+    return serve(createAdaptorServer({ fetch: app.fetch }) as Server);
   },
 
   async web(m: SessionManager, seen: Seen) {
@@ -271,7 +259,7 @@ const FRAMEWORKS = {
       return Response.json({});
     });
     // A fetch-style server's error handling is the code that calls the handler.
-    const serve = async (request: globalThis.Request) => {
+    const fetchHandler = async (request: globalThis.Request) => {
       try {
         return await handler(request);
       } catch (error) {
@@ -280,7 +268,7 @@ const FRAMEWORKS = {
         return Response.json(body, { status });
       }
     };
-    return listen(createAdaptorServer({ fetch: serve }) as Server);
+    return serve(createAdaptorServer({ fetch: fetchHandler }) as Server);
   },
 };
 type Framework = keyof typeof FRAMEWORKS;

@@ -5,7 +5,7 @@
  * names the core refuses, straight into the store.
  */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -22,6 +22,7 @@ import type { Session } from '../src/core/session.js';
 import type { Store } from '../src/core/store.js';
 import { createSessionManager } from '../src/index.js';
 import { memoryStore } from '../src/stores/memory.js';
+import { type Running, serve } from './helpers/server.js';
 
 const escaped: unknown[] = [];
 process.on('unhandledRejection', (reason) => escaped.push(reason));
@@ -31,19 +32,6 @@ afterEach(() => assert.deepEqual(escaped.splice(0), [], 'an error escaped to the
 const APP = 'hard';
 const store = memoryStore();
 const newManager = (s: Store = store) => createSessionManager({ app: APP, store: s, sweeper: false });
-
-type Running = { url: string; close(): Promise<void> };
-
-async function listen(server: Server): Promise<Running> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 type Reply = { status: number; json: Record<string, unknown>; text: string; headers: Headers };
 
@@ -207,7 +195,7 @@ async function expressApp(manager: SessionManager): Promise<PropertyApp> {
     const { status, body } = toJsonError(error);
     res.status(status).json(body);
   });
-  return { ...(await listen(createServer(app))), errors };
+  return { ...(await serve(createServer(app))), errors };
 }
 
 async function koaApp(manager: SessionManager): Promise<PropertyApp> {
@@ -236,7 +224,7 @@ async function koaApp(manager: SessionManager): Promise<PropertyApp> {
     };
     ctx.body = await propertyRoute(ctx.URL, routes, KoaSession);
   });
-  return { ...(await listen(createServer(app.callback()))), errors };
+  return { ...(await serve(createServer(app.callback()))), errors };
 }
 
 async function fastifyApp(manager: SessionManager): Promise<PropertyApp> {
@@ -349,7 +337,7 @@ describe('1b: a second response', () => {
           res.end('onError answered');
         },
       });
-      running = await listen(
+      running = await serve(
         createServer(async (req, res) => {
           const session = sessions.attach(req, res);
           await session.set('n', 1);
@@ -585,7 +573,7 @@ describe('11: internal messages never reach clients', () => {
     const reported: Array<SessionEvents['error']> = [];
     manager.on('error', (event) => reported.push(event));
     const sessions = nodeSessions(manager);
-    const running = await listen(
+    const running = await serve(
       createServer(async (req, res) => {
         await sessions.attach(req, res).set('n', 1);
         res.setHeader('x-from-the-handler', 'discard me');
@@ -616,7 +604,7 @@ describe('11: internal messages never reach clients', () => {
     manager.on('error', () => {});
     (manager.options.cookie as { sameSite: string }).sameSite = 'auto'; // serialize() throws a TypeError
     const sessions = nodeSessions(manager);
-    const running = await listen(
+    const running = await serve(
       createServer(async (req, res) => {
         await sessions.attach(req, res).set('n', 1);
         res.end();
@@ -679,7 +667,7 @@ describe('12: commit-time errors go to the app, not to a response of the library
     };
     const run = async (manager: SessionManager, path: string, write: (session: Session) => Promise<void>) => {
       const sessions = nodeSessions(manager, { onError });
-      const running = await listen(
+      const running = await serve(
         createServer(async (req, res) => {
           const session = sessions.attach(req, res);
           try {

@@ -31,6 +31,7 @@ import type { SessionManager } from '../src/core/manager.js';
 import type { Store } from '../src/core/store.js';
 import { createSessionManager } from '../src/index.js';
 import { sqliteStore } from '../src/stores/sqlite.js';
+import { type Running, serve } from './helpers/server.js';
 
 declare module '../src/adapters/koa.js' {
   interface SessionData {
@@ -103,23 +104,10 @@ const errorBody = (error: unknown) => {
   return { status: e.status ?? 500, body: { code: e.code ?? 'UNKNOWN' } };
 };
 
-type Running = { url: string; close(): Promise<void> };
-
-async function listen(server: Server): Promise<Running> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
 const apps: Record<Framework, (m: SessionManager) => Promise<Running>> = {
   async node(m) {
     const sessions = nodeSessions(m);
-    return listen(
+    return serve(
       createServer(async (req, res) => {
         const url = new URL(req.url!, 'http://x');
         const q = (name: string) => url.searchParams.get(name) ?? '';
@@ -170,7 +158,7 @@ const apps: Record<Framework, (m: SessionManager) => Promise<Running>> = {
       const { status, body } = errorBody(error);
       res.status(status).json(body);
     });
-    return listen(createServer(app));
+    return serve(createServer(app));
   },
 
   async koa(m) {
@@ -201,7 +189,7 @@ const apps: Record<Framework, (m: SessionManager) => Promise<Running>> = {
         ctx.body = Readable.from(chunks());
       }
     });
-    return listen(createServer(app.callback()));
+    return serve(createServer(app.callback()));
   },
 
   async fastify(m) {
@@ -257,7 +245,7 @@ const apps: Record<Framework, (m: SessionManager) => Promise<Running>> = {
         for await (const chunk of chunks()) await out.write(chunk);
       });
     });
-    return listen(createAdaptorServer({ fetch: app.fetch }) as Server);
+    return serve(createAdaptorServer({ fetch: app.fetch }) as Server);
   },
 
   async web(m) {
@@ -286,7 +274,7 @@ const apps: Record<Framework, (m: SessionManager) => Promise<Running>> = {
         return Response.json(body, { status });
       }
     };
-    return listen(createAdaptorServer({ fetch: fetchHandler }) as Server);
+    return serve(createAdaptorServer({ fetch: fetchHandler }) as Server);
   },
 };
 
@@ -451,7 +439,7 @@ describe('koa: koa-session style API', () => {
       }
       ctx.body = { id: session.id ?? null, isNew: session.isNew, data: ctx.session?.toJSON() ?? null };
     });
-    running = await listen(createServer(app.callback()));
+    running = await serve(createServer(app.callback()));
   });
   after(() => running.close());
 
@@ -556,7 +544,7 @@ describe('hono: c.get(session), immutable responses', () => {
       await c.get('session').set('flash', 'via Response.redirect');
       return Response.redirect(`${reader.url}/read?name=flash`, 303);
     });
-    running = await listen(createAdaptorServer({ fetch: app.fetch }) as Server);
+    running = await serve(createAdaptorServer({ fetch: app.fetch }) as Server);
   });
   after(() => running.close());
 

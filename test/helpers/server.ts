@@ -9,6 +9,14 @@ export async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/** A running server: its base URL and how to stop it. */
+export type Running = { url: string; close(): Promise<void> };
+
+/** Listens on a free loopback port; `close` also ends keep-alive connections. */
+export async function serve(server: Server): Promise<Running> {
+  return { url: await listen(server), close: () => close(server) };
+}
+
 export async function close(server: Server): Promise<void> {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
