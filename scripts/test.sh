@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: starts the real servers the store tests need (see services.sh),
 # then runs every test file with node's test runner.
-# Pass file paths to run only those: `npm test -- test/codec.test.ts`.
+# Pass file paths to run only those: `npm test -- test/codec/codec.test.ts`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -2,7 +2,7 @@
  * The one interface every backend implements. The core never imports a driver; a driver
  * imports this file and the manager talks only to it.
  *
- * Contracts every store keeps (the conformance suite in `test/store-conformance.ts` checks them):
+ * Contracts every store keeps (the conformance suite in `test/stores/conformance.ts` checks them):
  * - Attribute values are opaque strings made by the codec. A store never parses them.
  * - Attribute writes are deltas: `update` touches only the keys it is given, so two writers
  *   on different keys of one session never lose each other's changes.

@@ -11,7 +11,7 @@ import { after, describe, it } from 'node:test';
 import { Client } from '../helpers/client.js';
 import { type Node, startNode, stopNode } from '../helpers/processes.js';
 
-const APP = 'test/fixtures/cluster-app.ts';
+const APP = 'test/e2e/fixtures/cluster-app.ts';
 const REQUESTS = 1000;
 
 describe('cluster of 3 processes on the embedded SQLite store', () => {

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sqliteStore } from '../../src/stores/sqlite.js';
 import { startNode, stopNode } from '../helpers/processes.js';
-import { sampleMeta } from '../store-conformance.js';
+import { sampleMeta } from '../stores/conformance.js';
 
 for (const lease of ['on', 'off']) {
   describe(`sweeper in two processes, lease ${lease}`, () => {
@@ -20,8 +20,8 @@ for (const lease of ['on', 'off']) {
       const alive = sampleMeta({ app: 'sweep', expiresAt: Date.now() + 3_600_000 });
       for (const meta of [...expiring, alive]) await store.create(meta, new Map([[':a', '1']]));
       const nodes = [
-        await startNode('test/fixtures/sweeper-node.ts', { DB: db, LEASE: lease }),
-        await startNode('test/fixtures/sweeper-node.ts', { DB: db, LEASE: lease }),
+        await startNode('test/e2e/fixtures/sweeper-node.ts', { DB: db, LEASE: lease }),
+        await startNode('test/e2e/fixtures/sweeper-node.ts', { DB: db, LEASE: lease }),
       ];
       try {
         const events = () =>

@@ -1,0 +1,306 @@
+/**
+ * The one store conformance suite. Every store runs it against a real server of its kind:
+ *
+ *   runStoreConformance('redis', () => redisStore({ url: process.env.REDIS_URL, group: uniqueGroup() }));
+ *
+ * Tests use fresh random ids, so a store may keep data between tests. Capability-dependent
+ * tests are skipped when the store's flags say it lacks the capability.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { generateSessionId } from '../../src/core/id.js';
+import type { SessionMeta, Store } from '../../src/core/store.js';
+
+export function uniqueGroup(prefix = 't'): string {
+  return `${prefix}${randomBytes(4).toString('hex')}`;
+}
+
+export function sampleMeta(overrides: Partial<SessionMeta> = {}): SessionMeta {
+  const now = Date.now();
+  return {
+    id: generateSessionId(),
+    app: 'shop',
+    createdAt: now,
+    lastAccessedAt: now,
+    maxInactive: 60_000,
+    expiresAt: now + 60_000,
+    absoluteExpiresAt: null,
+    principal: null,
+    host: 'node-1',
+    clientAddress: '127.0.0.1',
+    userAgent: 'conformance',
+    ...overrides,
+  };
+}
+
+const attrs = (entries: Record<string, string>) => new Map(Object.entries(entries));
+
+export function runStoreConformance(name: string, makeStore: () => Store | Promise<Store>): void {
+  describe(`store conformance: ${name}`, () => {
+    let store: Store;
+    before(async () => {
+      store = await makeStore();
+    });
+    after(async () => {
+      await store?.close();
+    });
+
+    it('creates and loads a session with all or some attributes', async () => {
+      const meta = sampleMeta({ principal: 'alice' });
+      await store.create(meta, attrs({ ':user': '"alice"', 'shop:cart': '[1,2]', 'blog:draft': '"x"' }));
+      const all = await store.load(meta.id, 'all', Date.now());
+      assert.ok(all);
+      assert.deepEqual(all.meta, meta);
+      assert.deepEqual(
+        all.attributes,
+        attrs({ ':user': '"alice"', 'shop:cart': '[1,2]', 'blog:draft': '"x"' }),
+      );
+      const some = await store.load(meta.id, [':user', 'shop:missing'], Date.now());
+      assert.deepEqual(some?.attributes, attrs({ ':user': '"alice"' }));
+      const none = await store.load(meta.id, [], Date.now());
+      assert.equal(none?.attributes.size, 0);
+      assert.deepEqual(
+        await store.loadAttributes(meta.id, ['shop:cart', 'shop:nope']),
+        attrs({ 'shop:cart': '[1,2]' }),
+      );
+    });
+
+    it('names its group', () => {
+      assert.equal(typeof store.group, 'string');
+    });
+
+    it('returns null for an unknown id', async () => {
+      assert.equal(await store.load(generateSessionId(), 'all', Date.now()), null);
+      assert.equal((await store.loadAttributes(generateSessionId(), [':a'])).size, 0);
+    });
+
+    it('refuses to create an id that exists', async () => {
+      const meta = sampleMeta();
+      await store.create(meta, new Map());
+      await assert.rejects(store.create(meta, new Map()), { code: 'UNISESSION_SESSION_EXISTS' });
+    });
+
+    it('writes attribute deltas without touching other attributes', async () => {
+      const meta = sampleMeta();
+      await store.create(meta, attrs({ ':a': '1', ':b': '2', ':c': '3' }));
+      const applied = await store.update(meta.id, {
+        set: attrs({ ':b': '20', ':d': '4' }),
+        remove: [':c', ':never'],
+      });
+      assert.equal(applied, true);
+      const loaded = await store.load(meta.id, 'all', Date.now());
+      assert.deepEqual(loaded?.attributes, attrs({ ':a': '1', ':b': '20', ':d': '4' }));
+    });
+
+    it('patches metadata, including clearing a field to null', async () => {
+      const meta = sampleMeta({ principal: 'bob' });
+      await store.create(meta, new Map());
+      const later = meta.lastAccessedAt + 5000;
+      await store.update(meta.id, {
+        meta: { lastAccessedAt: later, expiresAt: null, principal: null, maxInactive: 0 },
+      });
+      const loaded = await store.load(meta.id, [], Date.now());
+      assert.deepEqual(loaded?.meta, {
+        ...meta,
+        lastAccessedAt: later,
+        expiresAt: null,
+        principal: null,
+        maxInactive: 0,
+      });
+    });
+
+    it('never resurrects a session that is gone', async () => {
+      const meta = sampleMeta();
+      assert.equal(
+        await store.update(meta.id, { set: attrs({ ':x': '1' }), meta: { lastAccessedAt: Date.now() } }),
+        false,
+      );
+      assert.equal(await store.update(meta.id, { set: attrs({ ':x': '1' }) }), false);
+      assert.equal(await store.load(meta.id, 'all', Date.now()), null);
+      assert.equal((await store.loadAttributes(meta.id, [':x'])).size, 0);
+    });
+
+    it('destroys a session and its attributes, reporting it exactly once', async () => {
+      const meta = sampleMeta();
+      await store.create(meta, attrs({ ':a': '1' }));
+      const results = await Promise.all([
+        store.destroy(meta.id),
+        store.destroy(meta.id),
+        store.destroy(meta.id),
+      ]);
+      assert.deepEqual(
+        results.filter((r) => r !== null),
+        [meta],
+      );
+      assert.equal(await store.load(meta.id, 'all', Date.now()), null);
+      assert.equal((await store.loadAttributes(meta.id, [':a'])).size, 0);
+    });
+
+    it('does not load an expired session', async () => {
+      const meta = sampleMeta({ expiresAt: Date.now() - 1 });
+      await store.create(meta, attrs({ ':a': '1' }));
+      assert.equal(await store.load(meta.id, 'all', Date.now()), null);
+      const never = sampleMeta({ expiresAt: null, maxInactive: 0 });
+      await store.create(never, new Map());
+      assert.ok(await store.load(never.id, [], Date.now() + 10 * 365 * 86_400_000));
+    });
+
+    it('renames a session atomically, attributes included', async () => {
+      const meta = sampleMeta({ principal: 'carol' });
+      await store.create(meta, attrs({ ':user': '"carol"', 'shop:cart': '[]' }));
+      const newId = generateSessionId();
+      assert.equal(await store.rename(meta.id, newId), true);
+      assert.equal(await store.load(meta.id, 'all', Date.now()), null);
+      assert.equal((await store.loadAttributes(meta.id, [':user'])).size, 0);
+      const moved = await store.load(newId, 'all', Date.now());
+      assert.deepEqual(moved?.meta, { ...meta, id: newId });
+      assert.deepEqual(moved?.attributes, attrs({ ':user': '"carol"', 'shop:cart': '[]' }));
+      assert.equal(await store.rename(meta.id, generateSessionId()), false);
+      if (store.flags.principalIndex) {
+        const ids = await store.findByPrincipal!('carol');
+        assert.ok(ids.includes(newId));
+        assert.ok(!ids.includes(meta.id));
+      }
+    });
+
+    it('refuses to rename onto an id that exists, changing neither session', async () => {
+      const moving = sampleMeta({ principal: 'dave' });
+      const taken = sampleMeta();
+      await store.create(moving, attrs({ ':user': '"dave"', 'shop:cart': '[1]' }));
+      await store.create(taken, attrs({ ':user': '"erin"' }));
+      await assert.rejects(store.rename(moving.id, taken.id), { code: 'UNISESSION_SESSION_EXISTS' });
+      const stayed = await store.load(moving.id, 'all', Date.now());
+      assert.deepEqual(stayed?.meta, moving);
+      assert.deepEqual(stayed?.attributes, attrs({ ':user': '"dave"', 'shop:cart': '[1]' }));
+      const untouched = await store.load(taken.id, 'all', Date.now());
+      assert.deepEqual(untouched?.meta, taken);
+      assert.deepEqual(untouched?.attributes, attrs({ ':user': '"erin"' }));
+      if (store.flags.principalIndex) assert.deepEqual(await store.findByPrincipal!('dave'), [moving.id]);
+    });
+
+    it('keeps every change when writers race on different attributes of one session', async () => {
+      const meta = sampleMeta();
+      await store.create(meta, new Map());
+      const writers = Array.from({ length: 50 }, (_, i) =>
+        store.update(meta.id, {
+          set: attrs({ [`:k${i}`]: String(i) }),
+          meta: { lastAccessedAt: Date.now() },
+        }),
+      );
+      assert.deepEqual(await Promise.all(writers), Array(50).fill(true));
+      const loaded = await store.load(meta.id, 'all', Date.now());
+      assert.equal(loaded?.attributes.size, 50);
+      for (let i = 0; i < 50; i++) assert.equal(loaded?.attributes.get(`:k${i}`), String(i));
+    });
+
+    it('stores values and keys byte for byte, whatever they contain', async () => {
+      const meta = sampleMeta();
+      const tricky = attrs({
+        ':plain': 'not json at all {',
+        ':empty': '',
+        ':unicode': '"日本語 🎉 \\u0000 \u2028"',
+        'shop:dots.and$dollars': '"x"',
+        'shop:$set': '1',
+        ':a.b': '2',
+        ':big': 'x'.repeat(200_000),
+      });
+      await store.create(meta, tricky);
+      assert.deepEqual((await store.load(meta.id, 'all', Date.now()))?.attributes, tricky);
+      await store.update(meta.id, { set: attrs({ 'shop:dots.and$dollars': '"y"' }), remove: ['shop:$set'] });
+      const loaded = await store.loadAttributes(meta.id, ['shop:dots.and$dollars', 'shop:$set', ':a.b']);
+      assert.deepEqual(loaded, attrs({ 'shop:dots.and$dollars': '"y"', ':a.b': '2' }));
+    });
+
+    it('finds and follows the sessions of a principal', { skip: false }, async (t) => {
+      if (!store.flags.principalIndex) return t.skip('no principal index');
+      const principal = `user-${randomBytes(4).toString('hex')}`;
+      const one = sampleMeta({ principal });
+      const two = sampleMeta({ principal });
+      const other = sampleMeta();
+      await Promise.all([
+        store.create(one, new Map()),
+        store.create(two, new Map()),
+        store.create(other, new Map()),
+      ]);
+      assert.deepEqual((await store.findByPrincipal!(principal)).sort(), [one.id, two.id].sort());
+      await store.update(other.id, { meta: { principal } });
+      await store.update(one.id, { meta: { principal: null } });
+      await store.destroy(two.id);
+      assert.deepEqual(await store.findByPrincipal!(principal), [other.id]);
+    });
+
+    it('lists and counts sessions by app and principal, page by page', async (t) => {
+      if (!store.flags.list) return t.skip('cannot list');
+      const app = `app${randomBytes(3).toString('hex')}`;
+      const metas = Array.from({ length: 7 }, (_, i) =>
+        sampleMeta({ app, principal: i < 3 ? `${app}-p` : null }),
+      );
+      const dead = sampleMeta({ app, expiresAt: Date.now() - 1000 });
+      await Promise.all([...metas, dead].map((meta) => store.create(meta, new Map())));
+      const now = Date.now();
+      assert.equal(await store.count!({ app, aliveAt: now }), 7);
+      assert.equal(await store.count!({ app }), 8);
+      assert.equal(await store.count!({ app, principal: `${app}-p`, aliveAt: now }), 3);
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.list!({ app, aliveAt: now, limit: 3, cursor });
+        assert.ok(page.sessions.length <= 3);
+        seen.push(...page.sessions.map((meta) => meta.id));
+        cursor = page.next;
+      } while (cursor);
+      assert.deepEqual(seen.sort(), metas.map((meta) => meta.id).sort());
+    });
+
+    it('refuses a page size outside 1..1000 with UNISESSION_INVALID_ARGUMENT', async (t) => {
+      if (!store.flags.list) return t.skip('cannot list');
+      for (const limit of [0, -1, 1.5, 1001, Number.NaN, '5', '1) OR (1=1', null]) {
+        await assert.rejects(
+          store.list!({ limit: limit as number }),
+          { code: 'UNISESSION_INVALID_ARGUMENT' },
+          String(limit),
+        );
+      }
+      assert.ok((await store.list!({ limit: 1000 })).sessions.length <= 1000);
+    });
+
+    it('sweeps expired sessions in batches, each reported by exactly one sweeper', async (t) => {
+      if (!store.flags.sweep) return t.skip('expires by itself');
+      const expired = Array.from({ length: 12 }, () => sampleMeta({ expiresAt: Date.now() - 10 }));
+      const alive = sampleMeta();
+      await Promise.all([...expired, alive].map((meta) => store.create(meta, attrs({ ':a': '1' }))));
+      const now = Date.now();
+      // Two sweepers race, as two nodes would; together they report each session once.
+      const swept: SessionMeta[] = [];
+      const sweeper = async () => {
+        for (;;) {
+          const batch = await store.sweep!(now, 5);
+          swept.push(...batch);
+          if (batch.length < 5) return;
+        }
+      };
+      await Promise.all([sweeper(), sweeper()]);
+      const ours = swept.filter((meta) => expired.some((e) => e.id === meta.id));
+      assert.equal(ours.length, 12);
+      assert.equal(new Set(ours.map((meta) => meta.id)).size, 12);
+      assert.ok(await store.load(alive.id, [], now));
+      for (const meta of expired) assert.equal((await store.loadAttributes(meta.id, [':a'])).size, 0);
+    });
+
+    it('grants a lease to one holder at a time until it lapses', async (t) => {
+      if (!store.flags.lease) return t.skip('no leases');
+      const lease = `lease-${randomBytes(4).toString('hex')}`;
+      const now = Date.now();
+      assert.equal(await store.acquireLease!(lease, 'a', 1000, now), true);
+      assert.equal(await store.acquireLease!(lease, 'b', 1000, now + 10), false);
+      assert.equal(await store.acquireLease!(lease, 'a', 1000, now + 500), true, 'the holder renews');
+      assert.equal(await store.acquireLease!(lease, 'b', 1000, now + 1400), false, 'renewal moved the end');
+      assert.equal(await store.acquireLease!(lease, 'b', 1000, now + 1600), true, 'lapsed: another takes it');
+      const racers = await Promise.all(
+        ['x', 'y', 'z'].map((h) => store.acquireLease!(`${lease}-race`, h, 1000, now)),
+      );
+      assert.equal(racers.filter(Boolean).length, 1);
+    });
+  });
+}
