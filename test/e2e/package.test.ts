@@ -1,7 +1,7 @@
 /**
  * The package as a user gets it: `npm pack`, `npm install <tarball>` into an empty project,
- * then what that project can import, require, typecheck and run. Nothing here reads src/:
- * only the installed copy under the project's node_modules.
+ * then what that project can import, require, typecheck and run. Those checks read only the
+ * installed copy under the project's node_modules, never src/.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
@@ -16,12 +16,12 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { freePort } from '../helpers/server.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
@@ -314,15 +314,5 @@ function printed(child: ChildProcess, pattern: RegExp, timeoutMs = 30_000): Prom
       clearTimeout(timer);
       reject(new Error(`exited with ${code}:\n${output}`));
     });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-    server.on('error', reject);
   });
 }
