@@ -3,6 +3,7 @@
  * The `unisession` command. Each subcommand is a module of its own, imported only when it
  * runs; add one by adding a line to `COMMANDS`.
  */
+import { readFileSync } from 'node:fs';
 import { explainError } from '../core/errors.js';
 import { type Command, UsageError } from './command.js';
 
@@ -23,6 +24,14 @@ const COMMANDS: Record<string, Entry> = {
   },
 };
 
+/** The installed package's version: package.json sits two levels up, from src/cli and from dist/cli alike. */
+function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
+}
+
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
   const lines = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
@@ -30,6 +39,7 @@ function help(): string {
     'unisession: one shared, durable session store for Node web apps',
     '',
     'Usage: unisession <command> [options]',
+    '       unisession --version',
     '',
     'Commands:',
     ...lines,
@@ -43,6 +53,10 @@ export async function main(argv: string[]): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(help());
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    console.log(version());
+    return 0;
   }
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) {

@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { createRequire } from 'node:module';
 import { UnisessionError } from '../core/errors.js';
 import { checkOptions } from '../core/validate.js';
 import { nestingOf } from './depth.js';
@@ -8,8 +9,9 @@ import { type Codec, MAX_VALUE_DEPTH } from './types.js';
  * A compact binary codec for apps that never read sessions by eye. Stores keep strings, so
  * the MessagePack bytes are stored as base64.
  *
- * msgpackr is an optional peer dependency: it is imported only when this codec is asked for,
- * which is why the factory is async while encode/decode stay sync.
+ * msgpackr is an optional peer dependency, loaded when this codec is asked for. It is
+ * required (msgpackr ships a CommonJS build) rather than imported, so that the factory is
+ * synchronous and `codec: msgpackCodec()` is a plain option value.
  *
  * Differences from the JSON codec, all msgpackr's: no class plugins (msgpackr's extension
  * registry is process-wide, so one codec's plugins would leak into every other Packr), class
@@ -29,12 +31,15 @@ function errorMessage(error: unknown): string {
 }
 
 /**
- * Loads msgpackr and builds the codec; rejects with UNISESSION_DRIVER_MISSING when it is not
- * installed. Options are checked before anything loads (an unknown one throws at once).
+ * Loads msgpackr and builds the codec; throws UNISESSION_DRIVER_MISSING when it is not
+ * installed. Options are checked before anything loads.
+ *
+ * @example
+ * const sessions = createSessionManager({ app: 'shop', codec: msgpackCodec() });
  */
-export function msgpackCodec(options: MsgpackCodecOptions = {}): Promise<Codec> {
+export function msgpackCodec(options: MsgpackCodecOptions = {}): Codec {
   checkOptions('msgpackCodec', options, {});
-  return loadCodec();
+  return buildCodec(loadMsgpackr());
 }
 
 const tooDeep = () =>
@@ -43,14 +48,17 @@ const tooDeep = () =>
     `the value is nested deeper than ${MAX_VALUE_DEPTH} levels`,
   );
 
-async function loadCodec(): Promise<Codec> {
-  let msgpackr: typeof import('msgpackr');
+type Msgpackr = typeof import('msgpackr');
+
+function loadMsgpackr(): Msgpackr {
   try {
-    msgpackr = await import('msgpackr');
+    return createRequire(import.meta.url)('msgpackr') as Msgpackr;
   } catch (cause) {
     throw new UnisessionError('UNISESSION_DRIVER_MISSING', MISSING, { cause });
   }
+}
 
+function buildCodec(msgpackr: Msgpackr): Codec {
   const packr = new msgpackr.Packr({
     // Records (the default) keep Map distinct from plain objects and carry their key list
     // inside each message, so any node can decode without shared structure state.

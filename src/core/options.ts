@@ -189,7 +189,7 @@ const SESSION_OPTIONS: OptionSpec = {
   secret: is.anyOf(isSecret, is.arrayOf(isSecret, { nonEmpty: true })),
   trustProxy: is.anyOf(is.boolean, is.arrayOf(is.nonEmptyString), is.function),
   header: is.anyOf(is.oneOf(false), is.matching(HEADER_PATTERN, 'an HTTP header name')),
-  codec: is.withMethods('a Codec (for msgpackCodec(), await it first)', 'encode', 'decode'),
+  codec: is.withMethods('a Codec', 'encode', 'decode'),
   saveUninitialized: is.boolean,
   maxValueBytes: is.positiveInteger,
   onStoreError: is.oneOf('fail', 'continue'),

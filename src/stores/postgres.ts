@@ -19,7 +19,7 @@ export interface PostgresStoreOptions {
   /**
    * Create the tables and indexes on first use (idempotent; several processes may start at
    * once). Turn it off when the app's database user may not run DDL, and run
-   * `unisession migrate` (or `migrate()` from `unisession/cli/migrate`) at deploy time instead.
+   * `unisession migrate` (or `migrate()` from `unisession/migrate`) at deploy time instead.
    * @default true
    */
   createSchema?: boolean;

@@ -5,6 +5,8 @@ import { defaultCodec, jsonCodec } from '../../src/codec/json.js';
 import { msgpackCodec } from '../../src/codec/msgpack.js';
 import { type Codec, definePlugin } from '../../src/codec/types.js';
 import { isUnisessionError } from '../../src/core/errors.js';
+import { createSessionManager } from '../../src/index.js';
+import { memoryStore } from '../../src/stores/memory.js';
 import { runWithoutPackage, sourcePath } from '../helpers/without-package.js';
 
 /** Values every type-preserving codec must give back unchanged, prototypes included. */
@@ -356,14 +358,14 @@ describe('msgpackCodec', () => {
 
   for (const [label, value] of ROUND_TRIPS) {
     if (SKIPPED.has(label)) continue;
-    it(`round-trips ${label}`, async () => {
-      const codec = await msgpackCodec();
+    it(`round-trips ${label}`, () => {
+      const codec = msgpackCodec();
       assert.deepStrictEqual(roundTrip(codec, value), value);
     });
   }
 
-  it('round-trips Invalid Date, typed arrays and ArrayBuffer', async () => {
-    const codec = await msgpackCodec();
+  it('round-trips Invalid Date, typed arrays and ArrayBuffer', () => {
+    const codec = msgpackCodec();
     const back = roundTrip(codec, new Date(Number.NaN)) as Date;
     assert.ok(back instanceof Date && Number.isNaN(back.getTime()));
     for (const value of [
@@ -375,15 +377,15 @@ describe('msgpackCodec', () => {
     }
   });
 
-  it('stores base64 text that another instance decodes', async () => {
-    const [a, b] = await Promise.all([msgpackCodec(), msgpackCodec()]);
+  it('stores base64 text that another instance decodes', () => {
+    const [a, b] = [msgpackCodec(), msgpackCodec()];
     const text = a.encode({ user: { id: 1 }, at: new Date(0) });
     assert.match(text, /^[A-Za-z0-9+/]+=*$/);
     assert.deepStrictEqual(b.decode(text), { user: { id: 1 }, at: new Date(0) });
   });
 
-  it('refuses functions, symbols and cycles, and still works afterwards', async () => {
-    const codec = await msgpackCodec();
+  it('refuses functions, symbols and cycles, and still works afterwards', () => {
+    const codec = msgpackCodec();
     assert.throws(
       () => codec.encode({ cb: function onSave() {} }),
       assertCode('UNISESSION_ENCODE_FAILED', /onSave/),
@@ -395,19 +397,42 @@ describe('msgpackCodec', () => {
     assert.deepStrictEqual(roundTrip(codec, { a: [1, { b: 'x' }] }), { a: [1, { b: 'x' }] });
   });
 
-  it('fails to decode malformed text', async () => {
-    const codec = await msgpackCodec();
+  it('fails to decode malformed text', () => {
+    const codec = msgpackCodec();
     const truncated = codec.encode({ a: 'hello world' }).slice(0, 8);
     for (const text of ['', 'not base64!', truncated, `${codec.encode(1)}AQI=`]) {
       assert.throws(() => codec.decode(text), assertCode('UNISESSION_DECODE_FAILED', /malformed/));
     }
   });
 
-  it('rejects with UNISESSION_DRIVER_MISSING when msgpackr is not installed', async () => {
+  it('is a plain option value, as the options table shows: codec: msgpackCodec()', async () => {
+    const store = memoryStore();
+    const manager = createSessionManager({ app: 'a', store, codec: msgpackCodec(), sweeper: false });
+    try {
+      const session = manager.open({
+        url: '/',
+        method: 'GET',
+        header: () => undefined,
+        remoteAddress: '127.0.0.1',
+        encrypted: false,
+      });
+      await session.set('cart', { items: [1, 2] });
+      await session.commit();
+      assert.ok(session.id);
+      const stored = (await store.load(session.id, 'all', Date.now()))?.attributes.get('a:cart');
+      assert.ok(stored);
+      assert.match(stored, /^[A-Za-z0-9+/]+=*$/, 'stored as MessagePack in base64, not as JSON');
+      assert.deepStrictEqual(msgpackCodec().decode(stored), { items: [1, 2] });
+    } finally {
+      await manager.close();
+    }
+  });
+
+  it('throws UNISESSION_DRIVER_MISSING when msgpackr is not installed', async () => {
     const stdout = await runWithoutPackage(
       'msgpackr',
       `import { msgpackCodec } from ${JSON.stringify(sourcePath('codec/msgpack.ts'))};
-      msgpackCodec().then(() => console.log('loaded'), (e) => console.log(e.code, e.message));`,
+      try { msgpackCodec(); console.log('loaded'); } catch (e) { console.log(e.code, e.message); }`,
     );
     assert.match(stdout, /^UNISESSION_DRIVER_MISSING .*npm install msgpackr/);
   });

@@ -4,10 +4,29 @@
  * the request never reached it, so it is sent to the next node. It also serves the demo's
  * control endpoints under `/_demo/`, which act on the supervisor.
  */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
-import { createProxyServer } from 'http-proxy-3';
+import { UnisessionError } from '../../core/errors.js';
 import type { ClusterView } from './protocol.js';
+
+/**
+ * http-proxy-3 is an optional peer that only the demo needs, so it is loaded when a balancer
+ * is made, never when the package is. `unisession demo` checks for it before starting; this
+ * message is for other callers.
+ */
+function loadHttpProxy(): typeof import('http-proxy-3') {
+  try {
+    return createRequire(import.meta.url)('http-proxy-3') as typeof import('http-proxy-3');
+  } catch (cause) {
+    throw new UnisessionError(
+      'UNISESSION_DRIVER_MISSING',
+      'the demo balancer needs the "http-proxy-3" package: npm install http-proxy-3',
+      { cause },
+    );
+  }
+}
 
 /** One backend as the balancer sees it; the supervisor's app nodes are these. */
 export interface Target {
@@ -36,7 +55,7 @@ const MAX_BODY = 1_048_576;
 export function createBalancer(supervisor: Rotation, log: (line: string) => void = () => undefined): Server {
   // No agent: one connection per request (Connection: close). A pooled keep-alive socket
   // that the node closes at the same moment would fail a request that cannot safely be retried.
-  const proxy = createProxyServer({ proxyTimeout: 30_000 });
+  const proxy = loadHttpProxy().createProxyServer({ proxyTimeout: 30_000 });
 
   const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer, tried: Set<Target>) => {
     const node = supervisor.pick(tried);

@@ -65,7 +65,7 @@ async function run(argv: string[]): Promise<number> {
 
 async function serve(port: number, nodes: number, storeUrl: string, spec: StoreSpec): Promise<number> {
   const storeLabel = describeStore(spec);
-  const problem = (await missingExpress()) ?? (await unreachable(spec, storeLabel));
+  const problem = (await missingPackages()) ?? (await unreachable(spec, storeLabel));
   if (problem) {
     console.error(problem);
     return 1;
@@ -155,14 +155,27 @@ function listen(server: Server, port: number): Promise<void> {
   });
 }
 
-/** The app nodes run Express; say so plainly if it is not installed. */
-async function missingExpress(): Promise<string | undefined> {
-  try {
-    await import('express');
-    return undefined;
-  } catch {
-    return 'The demo app runs on Express, which is not installed here: npm install express';
+/**
+ * The optional peers the demo needs besides its store's driver (which `unreachable` reports):
+ * the app nodes run on Express, and the balancer on http-proxy-3.
+ */
+const DEMO_PACKAGES = ['express', 'http-proxy-3'];
+
+/** Every package of DEMO_PACKAGES that is not installed, in one plain message. */
+async function missingPackages(): Promise<string | undefined> {
+  const missing: string[] = [];
+  for (const name of DEMO_PACKAGES) {
+    try {
+      await import(name);
+    } catch {
+      missing.push(name);
+    }
   }
+  if (missing.length === 0) return undefined;
+  return [
+    `The demo needs ${missing.join(' and ')}, not installed here: npm install ${missing.join(' ')}`,
+    `Or run it without installing anything: ${NPX_DEMO}`,
+  ].join('\n');
 }
 
 /** Opens the store once before forking, so a wrong URL or a stopped server is one clear message. */
@@ -209,6 +222,9 @@ async function redeploy(port: number): Promise<number> {
 }
 
 export const demoCommand: Command = { usage, run };
+
+/** The demo with every package it needs, from any directory (docs/demo.md says the same). */
+const NPX_DEMO = 'npx -p unisession -p express -p better-sqlite3 -p http-proxy-3 unisession demo';
 
 /** How the user started the demo, to show commands they can type: `npm start` in this repo. */
 function howToRun(): string {
