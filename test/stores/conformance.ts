@@ -219,6 +219,40 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
       assert.deepEqual(loaded, attrs({ 'shop:dots.and$dollars': '"y"', ':a.b': '2' }));
     });
 
+    it('refuses an argument of the wrong type in every method, before the backend sees it', async () => {
+      const meta = sampleMeta({ principal: `p-${randomBytes(3).toString('hex')}` });
+      await store.create(meta, attrs({ ':a': '1' }));
+      const operator = { $ne: null } as unknown as string;
+      const refused = { code: 'UNISESSION_INVALID_ARGUMENT' };
+      await assert.rejects(store.load(operator, 'all', Date.now()), refused);
+      await assert.rejects(store.loadAttributes(operator, [':a']), refused);
+      await assert.rejects(store.create({ ...sampleMeta(), id: operator }, new Map()), refused);
+      await assert.rejects(store.update(operator, { set: attrs({ ':a': '2' }) }), refused);
+      await assert.rejects(store.destroy(operator), refused);
+      await assert.rejects(store.rename(meta.id, operator), refused);
+      if (store.listing) {
+        await assert.rejects(store.listing.list({ app: operator }), refused);
+        await assert.rejects(store.listing.count({ aliveAt: '1' as unknown as number }), refused);
+      }
+      if (store.principals) await assert.rejects(store.principals.find(operator), refused);
+      if (store.sweeping) await assert.rejects(store.sweeping.sweep(Date.now(), 0), refused);
+      if (store.leases) await assert.rejects(store.leases.acquire(operator, 'a', 1000, Date.now()), refused);
+      assert.deepEqual((await store.load(meta.id, 'all', Date.now()))?.attributes, attrs({ ':a': '1' }));
+    });
+
+    it('refuses every call after close with UNISESSION_STORE_UNAVAILABLE', async () => {
+      const closing = await makeStore();
+      const meta = sampleMeta();
+      await closing.create(meta, new Map());
+      await closing.close();
+      await closing.close();
+      const unavailable = { code: 'UNISESSION_STORE_UNAVAILABLE', message: /\(closed\)/ };
+      await assert.rejects(closing.load(meta.id, 'all', Date.now()), unavailable);
+      await assert.rejects(closing.create(sampleMeta(), new Map()), unavailable);
+      await assert.rejects(closing.destroy(meta.id), unavailable);
+      if (closing.listing) await assert.rejects(closing.listing.count({}), unavailable);
+    });
+
     it('finds and follows the sessions of a principal', { skip: false }, async (t) => {
       const { principals } = store;
       if (!principals) return t.skip('no principal index');

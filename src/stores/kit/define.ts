@@ -1,12 +1,5 @@
 import { storeUnavailable } from '../../core/errors.js';
-import type {
-  Store,
-  StoreCapabilities,
-  StoreLeases,
-  StoreListing,
-  StorePrincipals,
-  StoreSweeping,
-} from '../../core/store.js';
+import type { Store, StoreCapabilities } from '../../core/store.js';
 import type { Backend, BackendListing } from './backend.js';
 import { checkFilter, checkFinite, checkLimit, checkPositiveInteger, checkString } from './checks.js';
 import { lazyHandle } from './lazy.js';
@@ -32,7 +25,8 @@ export interface StoreDefinition<H> {
 
 type Run<H> = <T>(work: (handle: H) => Promise<T>) => Promise<T>;
 type Where = (method: string) => string;
-type Group<H, G extends 'principals' | 'sweeping' | 'leases'> = NonNullable<Backend<H>[G]>;
+type Raw<H, G extends 'principals' | 'sweeping' | 'leases'> = NonNullable<Backend<H>[G]>;
+type Group<G extends keyof StoreCapabilities> = NonNullable<StoreCapabilities[G]>;
 
 /**
  * Builds a `Store` from a backend's raw operations, as better-auth's adapter factory does:
@@ -100,7 +94,7 @@ function capabilities<H>(backend: Backend<H>, run: Run<H>, where: Where): StoreC
   return groups;
 }
 
-function listingGroup<H>(listing: BackendListing<H>, run: Run<H>, where: Where): StoreListing {
+function listingGroup<H>(listing: BackendListing<H>, run: Run<H>, where: Where): Group<'listing'> {
   return {
     async list(filter) {
       checkFilter(where('listing.list'), filter);
@@ -114,7 +108,11 @@ function listingGroup<H>(listing: BackendListing<H>, run: Run<H>, where: Where):
   };
 }
 
-function principalsGroup<H>(principals: Group<H, 'principals'>, run: Run<H>, where: Where): StorePrincipals {
+function principalsGroup<H>(
+  principals: Raw<H, 'principals'>,
+  run: Run<H>,
+  where: Where,
+): Group<'principals'> {
   return {
     async find(principal) {
       checkString(where('principals.find'), 'principal', principal);
@@ -123,7 +121,7 @@ function principalsGroup<H>(principals: Group<H, 'principals'>, run: Run<H>, whe
   };
 }
 
-function sweepingGroup<H>(sweeping: Group<H, 'sweeping'>, run: Run<H>, where: Where): StoreSweeping {
+function sweepingGroup<H>(sweeping: Raw<H, 'sweeping'>, run: Run<H>, where: Where): Group<'sweeping'> {
   return {
     async sweep(now, limit) {
       checkFinite(where('sweeping.sweep'), 'now', now);
@@ -133,7 +131,7 @@ function sweepingGroup<H>(sweeping: Group<H, 'sweeping'>, run: Run<H>, where: Wh
   };
 }
 
-function leasesGroup<H>(leases: Group<H, 'leases'>, run: Run<H>, where: Where): StoreLeases {
+function leasesGroup<H>(leases: Raw<H, 'leases'>, run: Run<H>, where: Where): Group<'leases'> {
   return {
     async acquire(name, holder, ttlMs, now) {
       const at = where('leases.acquire');
