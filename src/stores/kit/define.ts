@@ -44,7 +44,7 @@ export function defineStore<H>(definition: StoreDefinition<H>): Store {
   const run: Run<H> = async (work) => {
     try {
       const opened = await handle.get();
-      await definition.ready?.(opened);
+      if (definition.ready) await definition.ready(opened);
       return await work(opened);
     } catch (error) {
       throw storeUnavailable(name, error, definition.hint?.(error));
