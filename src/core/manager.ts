@@ -174,7 +174,10 @@ export class SessionManager {
   private requirePrincipals(): StorePrincipals {
     const { principals } = this.store;
     if (!principals) {
-      throw new UnisessionError('UNISESSION_UNSUPPORTED', `the ${this.store.name} store has no principal index`);
+      throw new UnisessionError(
+        'UNISESSION_UNSUPPORTED',
+        `the ${this.store.name} store has no principal index`,
+      );
     }
     return principals;
   }
@@ -182,7 +185,10 @@ export class SessionManager {
   private requireListing(): StoreListing {
     const { listing } = this.store;
     if (!listing) {
-      throw new UnisessionError('UNISESSION_UNSUPPORTED', `the ${this.store.name} store cannot list sessions`);
+      throw new UnisessionError(
+        'UNISESSION_UNSUPPORTED',
+        `the ${this.store.name} store cannot list sessions`,
+      );
     }
     return listing;
   }
