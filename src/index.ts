@@ -35,6 +35,7 @@ export { Session } from './core/session.js';
 export type { Secret } from './core/signing.js';
 export type {
   AttributeKey,
+  CountFilter,
   ListFilter,
   ListPage,
   LoadedSession,
@@ -42,6 +43,10 @@ export type {
   SessionChange,
   SessionMeta,
   Store,
-  StoreFlags,
+  StoreCapabilities,
+  StoreLeases,
+  StoreListing,
+  StorePrincipals,
+  StoreSweeping,
 } from './core/store.js';
 export { attributeKey, splitAttributeKey } from './core/store.js';

@@ -11,10 +11,13 @@ import { IdSigner } from './signing.js';
 import {
   type AttributeKey,
   attributeKey,
+  type CountFilter,
   type ListFilter,
   type ListPage,
   type SessionMeta,
   type Store,
+  type StoreListing,
+  type StorePrincipals,
 } from './store.js';
 import { Sweeper } from './sweeper.js';
 import {
@@ -123,10 +126,10 @@ export class SessionManager {
     return meta !== null;
   }
 
-  /** The live sessions of a user (needs a store with `flags.principalIndex`). */
+  /** The live sessions of a user (needs a store with a `principals` group). */
   async sessionsOf(principal: string): Promise<SessionMeta[]> {
     checkString('sessionsOf', 'principal', principal);
-    const ids = await this.requirePrincipalIndex().findByPrincipal!(principal);
+    const ids = await this.requirePrincipals().find(principal);
     const now = Date.now();
     const loaded = await Promise.all(ids.map((id) => this.store.load(id, [], now)));
     return loaded.flatMap((session) => (session ? [session.meta] : []));
@@ -135,25 +138,26 @@ export class SessionManager {
   /** Logs a user out everywhere: destroys every session of the principal. Returns how many. */
   async revokePrincipal(principal: string): Promise<number> {
     checkString('revokePrincipal', 'principal', principal);
-    const ids = await this.requirePrincipalIndex().findByPrincipal!(principal);
+    const ids = await this.requirePrincipals().find(principal);
     const results = await Promise.all(ids.map((id) => this.destroy(id)));
     return results.filter(Boolean).length;
   }
 
   /**
-   * A page of sessions (needs `flags.list`); live ones only unless `aliveAt` says otherwise.
-   * The filter is checked here, once, before any store sees it: UNISESSION_INVALID_ARGUMENT.
+   * A page of sessions (needs a store with a `listing` group); live ones only unless `aliveAt`
+   * says otherwise. The filter is checked here, once, before any store sees it:
+   * UNISESSION_INVALID_ARGUMENT.
    */
   async list(filter: ListFilter = {}): Promise<ListPage> {
     checkArgument('list', 'filter', filter, LIST_FILTER);
     const limit = checkLimit('list', filter.limit);
-    return this.requireList().list!({ aliveAt: Date.now(), ...filter, limit });
+    return this.requireListing().list({ aliveAt: Date.now(), ...filter, limit });
   }
 
-  /** How many sessions match (needs `flags.list`); live ones only unless `aliveAt` says otherwise. */
-  async count(filter: Omit<ListFilter, 'limit' | 'cursor'> = {}): Promise<number> {
+  /** How many sessions match (needs a `listing` group); live ones only unless `aliveAt` says otherwise. */
+  async count(filter: CountFilter = {}): Promise<number> {
     checkArgument('count', 'filter', filter, COUNT_FILTER);
-    return this.requireList().count!({ aliveAt: Date.now(), ...filter });
+    return this.requireListing().count({ aliveAt: Date.now(), ...filter });
   }
 
   /** Runs the expired-session sweeper now; resolves to the number of sessions it expired. */
@@ -167,23 +171,25 @@ export class SessionManager {
     await this.store.close();
   }
 
-  private requirePrincipalIndex(): Store {
-    if (!this.store.flags.principalIndex || !this.store.findByPrincipal) {
+  private requirePrincipals(): StorePrincipals {
+    const { principals } = this.store;
+    if (!principals) {
       throw new UnisessionError(
         'UNISESSION_UNSUPPORTED',
         `the ${this.store.name} store has no principal index`,
       );
     }
-    return this.store;
+    return principals;
   }
 
-  private requireList(): Store {
-    if (!this.store.flags.list || !this.store.list || !this.store.count) {
+  private requireListing(): StoreListing {
+    const { listing } = this.store;
+    if (!listing) {
       throw new UnisessionError(
         'UNISESSION_UNSUPPORTED',
         `the ${this.store.name} store cannot list sessions`,
       );
     }
-    return this.store;
+    return listing;
   }
 }

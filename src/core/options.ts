@@ -4,7 +4,7 @@ import { UnisessionError } from './errors.js';
 import { nameProblem } from './names.js';
 import type { TrustProxy } from './request.js';
 import type { Secret } from './signing.js';
-import type { Store } from './store.js';
+import { CAPABILITY_METHODS, type Store } from './store.js';
 import { type Check, checkOptions, invalidOption, is, isGroupName, type OptionSpec } from './validate.js';
 
 export interface CookieOptions {
@@ -155,13 +155,17 @@ const hasStoreMethods = is.withMethods(
   'rename',
   'close',
 );
-/** Duck-typed, as capabilities are: the methods, a name for errors, and the capability flags. */
+/** Duck-typed, as capabilities are: the methods, a name for errors, and whole capability groups. */
 const isStore: Check = (value) => {
   const missing = hasStoreMethods(value);
   if (missing !== undefined) return missing;
-  const { name, flags } = value as { name?: unknown; flags?: unknown };
-  if (typeof name !== 'string') return `${STORE} (missing its name)`;
-  if (typeof flags !== 'object' || flags === null) return `${STORE} (missing its flags)`;
+  const store = value as Record<string, unknown>;
+  if (typeof store.name !== 'string') return `${STORE} (missing its name)`;
+  for (const [group, methods] of Object.entries(CAPABILITY_METHODS)) {
+    if (store[group] === undefined) continue;
+    const incomplete = is.withMethods(`${STORE} whose ${group} group is complete`, ...methods)(store[group]);
+    if (incomplete !== undefined) return incomplete;
+  }
   return undefined;
 };
 

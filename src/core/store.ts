@@ -8,7 +8,7 @@
  *   on different keys of one session never lose each other's changes.
  * - `update` never resurrects a session: when the session row is gone it writes nothing
  *   and returns false.
- * - `destroy`, `rename` and `sweep` are atomic and report what *they* removed, so that
+ * - `destroy`, `rename` and `sweeping.sweep` are atomic and report what *they* removed, so that
  *   "destroyed" fires exactly once across a cluster even when several nodes race.
  * - `rename` onto an id that exists fails with UNISESSION_SESSION_EXISTS and changes neither
  *   session: it never overwrites another session.
@@ -84,25 +84,83 @@ export interface ListPage {
   next?: string;
 }
 
-/**
- * What a store can do beyond the required methods. Checked once, as data; the core and
- * the tests work around what a store lacks.
- */
-export interface StoreFlags {
-  /** `list` and `count` are available. */
-  list: boolean;
-  /** `findByPrincipal` is available. */
-  principalIndex: boolean;
-  /** `sweep` is available (otherwise the store expires sessions by itself). */
-  sweep: boolean;
-  /** `acquireLease` is available, so only one node sweeps at a time. */
-  lease: boolean;
+/** A list filter without paging: what `count` takes. */
+export type CountFilter = Omit<ListFilter, 'limit' | 'cursor'>;
+
+/** Listing and counting, for admin screens and the monitor. */
+export interface StoreListing {
+  /**
+   * A page of sessions matching `filter`, in id order, starting after `filter.cursor`.
+   * `filter.limit` (1 to 1000, default 100) bounds the page; anything else is refused with
+   * UNISESSION_INVALID_ARGUMENT. `next` is set exactly when another page follows, and is the
+   * id of the page's last session. Not a snapshot: sessions created or destroyed meanwhile
+   * may or may not appear on later pages, but none appears twice.
+   */
+  list(filter: ListFilter): Promise<ListPage>;
+  /** How many sessions match `filter`. May count index entries a store has not yet cleaned up. */
+  count(filter: CountFilter): Promise<number>;
 }
 
-export interface Store {
+/** The index from principal (user id) to sessions, so "log this user out everywhere" works. */
+export interface StorePrincipals {
+  /**
+   * The ids of the sessions whose `principal` is this one, in no particular order. It follows
+   * every `create`, `update` of the principal, `rename` and `destroy`; it may still name a
+   * session that has expired but not been swept (callers load each id).
+   */
+  find(principal: string): Promise<string[]>;
+}
+
+/** Expiry by the manager's sweeper, for stores that cannot tell the app that a session expired. */
+export interface StoreSweeping {
+  /**
+   * Deletes up to `limit` sessions whose expiresAt is at or before `now` and returns the
+   * metadata of those *this call* deleted: each delete is atomic, so when two nodes sweep at
+   * once each expired session is returned to exactly one of them. Fewer than `limit` means
+   * nothing more had expired. Without this group the store expires sessions by itself (TTL)
+   * and no `destroyed` event with reason `expired` fires.
+   */
+  sweep(now: number, limit: number): Promise<SessionMeta[]>;
+}
+
+/** Named leases, so that only one node of a cluster sweeps at a time. */
+export interface StoreLeases {
+  /**
+   * Takes or renews the named lease for `holder` until `now + ttlMs`, atomically: it succeeds
+   * when nobody holds it, `holder` already holds it, or the holder's time has passed. Returns
+   * true if `holder` holds it afterwards. Of several callers racing for a free lease, one wins.
+   */
+  acquire(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>;
+}
+
+/**
+ * What a store can do beyond the required methods: groups of methods it has or lacks, as a
+ * whole. Code checks a group's presence (`if (store.listing)`), never a flag; the manager
+ * throws UNISESSION_UNSUPPORTED for a group the store lacks, and the sweeper works around one.
+ */
+export interface StoreCapabilities {
+  readonly listing?: StoreListing;
+  readonly principals?: StorePrincipals;
+  readonly sweeping?: StoreSweeping;
+  readonly leases?: StoreLeases;
+}
+
+/**
+ * The methods of each optional group, for code that checks a store's shape at run time (the
+ * manager's `store` option). `satisfies` keeps it complete when a group is added.
+ */
+export const CAPABILITY_METHODS = {
+  listing: ['list', 'count'],
+  principals: ['find'],
+  sweeping: ['sweep'],
+  leases: ['acquire'],
+} as const satisfies {
+  readonly [G in keyof StoreCapabilities]-?: readonly (keyof NonNullable<StoreCapabilities[G]>)[];
+};
+
+export interface Store extends StoreCapabilities {
   /** A short name for logs and errors, e.g. `sqlite`. */
   readonly name: string;
-  readonly flags: StoreFlags;
   /**
    * The group whose sessions this store holds (it names its tables, collection or key prefix).
    * A manager refuses a `group` option that differs from it. Optional so that a custom store
@@ -135,24 +193,10 @@ export interface Store {
    */
   rename(oldId: string, newId: string): Promise<boolean>;
 
-  /** Needs `flags.list`. */
-  list?(filter: ListFilter): Promise<ListPage>;
-  /** Needs `flags.list`. Counts live sessions matching the filter. */
-  count?(filter: Omit<ListFilter, 'limit' | 'cursor'>): Promise<number>;
-  /** Needs `flags.principalIndex`. Ids of the sessions of a principal. */
-  findByPrincipal?(principal: string): Promise<string[]>;
   /**
-   * Needs `flags.sweep`. Deletes up to `limit` sessions whose expiresAt is before `now`
-   * and returns the metadata of those this call deleted.
+   * Releases connections. The store is unusable afterwards: every later call fails with
+   * UNISESSION_STORE_UNAVAILABLE.
    */
-  sweep?(now: number, limit: number): Promise<SessionMeta[]>;
-  /**
-   * Needs `flags.lease`. Takes or renews the named lease for `holder` until `now + ttlMs`.
-   * Returns true if `holder` holds it afterwards.
-   */
-  acquireLease?(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>;
-
-  /** Releases connections. The store is unusable afterwards. */
   close(): Promise<void>;
 }
 

@@ -20,7 +20,7 @@ export class Sweeper {
   ) {}
 
   start(): void {
-    if (this.timer || !this.store.flags.sweep) return;
+    if (this.timer || !this.store.sweeping) return;
     this.timer = setInterval(() => {
       this.runOnce().catch((error) => this.events.emit('error', { error, during: 'sweep' }));
     }, this.settings.interval);
@@ -42,15 +42,14 @@ export class Sweeper {
   }
 
   private async sweep(now: number): Promise<number> {
-    const { store } = this;
-    if (!store.sweep) return 0;
-    if (store.flags.lease && store.acquireLease) {
-      const held = await store.acquireLease(LEASE_NAME, this.holder, this.settings.interval * 2, now);
-      if (!held) return 0;
-    }
+    const { sweeping, leases } = this.store;
+    // A store without the group expires sessions by itself (TTL); there is nothing to sweep.
+    if (!sweeping) return 0;
+    // Without leases every node sweeps; the atomic delete still reports each session once.
+    if (leases && !(await leases.acquire(LEASE_NAME, this.holder, this.settings.interval * 2, now))) return 0;
     let total = 0;
     for (;;) {
-      const expired = await store.sweep(now, this.settings.batchSize);
+      const expired = await sweeping.sweep(now, this.settings.batchSize);
       for (const meta of expired) this.events.emit('destroyed', { meta, reason: 'expired' });
       total += expired.length;
       if (expired.length < this.settings.batchSize) return total;

@@ -1,6 +1,10 @@
 import { UnisessionError } from '../core/errors.js';
-import type { AttributeKey, ListFilter, SessionMeta, Store } from '../core/store.js';
-import { checkLimit, checkOptions, isGroupName } from '../core/validate.js';
+import type { AttributeKey, SessionMeta, Store } from '../core/store.js';
+import { checkOptions } from '../core/validate.js';
+import type { Backend } from './kit/backend.js';
+import { defineStore } from './kit/define.js';
+import { isGroupName, storeGroup } from './kit/group.js';
+import { matches, pageOf } from './kit/paging.js';
 
 export interface MemoryStoreOptions {
   /**
@@ -15,6 +19,132 @@ interface Entry {
   attributes: Map<AttributeKey, string>;
 }
 
+/** Everything the store holds; `close` drops it. */
+class Memory {
+  readonly entries = new Map<string, Entry>();
+  readonly leases = new Map<string, { holder: string; expiresAt: number }>();
+  private readonly byPrincipal = new Map<string, Set<string>>();
+
+  alive(id: string, now: number): Entry | undefined {
+    const entry = this.entries.get(id);
+    return entry && (entry.meta.expiresAt === null || entry.meta.expiresAt > now) ? entry : undefined;
+  }
+
+  /** Moves `meta.id` in the principal index from `meta.principal` to `principal`. */
+  index(meta: SessionMeta, principal: string | null): void {
+    const ids = meta.principal ? this.byPrincipal.get(meta.principal) : undefined;
+    ids?.delete(meta.id);
+    if (ids?.size === 0) this.byPrincipal.delete(meta.principal!);
+    if (principal)
+      this.byPrincipal.set(principal, (this.byPrincipal.get(principal) ?? new Set()).add(meta.id));
+  }
+
+  put(entry: Entry): void {
+    this.entries.set(entry.meta.id, entry);
+    this.index({ ...entry.meta, principal: null }, entry.meta.principal);
+  }
+
+  remove(id: string): SessionMeta | null {
+    const entry = this.entries.get(id);
+    if (!entry) return null;
+    this.entries.delete(id);
+    this.index(entry.meta, null);
+    return { ...entry.meta };
+  }
+
+  principal(principal: string): string[] {
+    return [...(this.byPrincipal.get(principal) ?? [])];
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.byPrincipal.clear();
+  }
+}
+
+function pick(attributes: Map<AttributeKey, string>, keys: AttributeKey[]): Map<AttributeKey, string> {
+  return new Map(keys.flatMap((key) => (attributes.has(key) ? [[key, attributes.get(key)!]] : [])));
+}
+
+const memory: Backend<Memory> = {
+  async load(m, id, keys, now) {
+    const entry = m.alive(id, now);
+    if (!entry) return null;
+    const attributes = keys === 'all' ? new Map(entry.attributes) : pick(entry.attributes, keys);
+    return { meta: { ...entry.meta }, attributes };
+  },
+  async loadAttributes(m, id, keys) {
+    return pick(m.entries.get(id)?.attributes ?? new Map(), keys);
+  },
+  async create(m, meta, attributes) {
+    if (m.entries.has(meta.id)) throw new UnisessionError('UNISESSION_SESSION_EXISTS', meta.id);
+    m.put({ meta: { ...meta }, attributes: new Map(attributes) });
+  },
+  async update(m, id, change) {
+    const entry = m.entries.get(id);
+    if (!entry) return false;
+    if (change.meta?.principal !== undefined) m.index(entry.meta, change.meta.principal);
+    Object.assign(entry.meta, change.meta);
+    for (const [key, value] of change.set ?? []) entry.attributes.set(key, value);
+    for (const key of change.remove ?? []) entry.attributes.delete(key);
+    return true;
+  },
+  async destroy(m, id) {
+    return m.remove(id);
+  },
+  async rename(m, oldId, newId) {
+    const entry = m.entries.get(oldId);
+    if (!entry) return false;
+    if (m.entries.has(newId)) throw new UnisessionError('UNISESSION_SESSION_EXISTS', newId);
+    m.remove(oldId);
+    entry.meta.id = newId;
+    m.put(entry);
+    return true;
+  },
+  listing: {
+    async list(m, filter) {
+      const ids = [...m.entries.keys()]
+        .filter((id) => filter.cursor === undefined || id > filter.cursor)
+        .sort();
+      const found: SessionMeta[] = [];
+      for (const id of ids) {
+        const { meta } = m.entries.get(id)!;
+        if (matches(meta, filter)) found.push({ ...meta });
+        if (found.length > filter.limit) break;
+      }
+      return pageOf(found, filter.limit);
+    },
+    async count(m, filter) {
+      let n = 0;
+      for (const entry of m.entries.values()) if (matches(entry.meta, filter)) n++;
+      return n;
+    },
+  },
+  principals: {
+    async find(m, principal) {
+      return m.principal(principal);
+    },
+  },
+  sweeping: {
+    async sweep(m, now, limit) {
+      const expired: string[] = [];
+      for (const { meta } of m.entries.values()) {
+        if (expired.length === limit) break;
+        if (meta.expiresAt !== null && meta.expiresAt <= now) expired.push(meta.id);
+      }
+      return expired.map((id) => m.remove(id)!);
+    },
+  },
+  leases: {
+    async acquire(m, name, holder, ttlMs, now) {
+      const lease = m.leases.get(name);
+      if (lease && lease.holder !== holder && lease.expiresAt > now) return false;
+      m.leases.set(name, { holder, expiresAt: now + ttlMs });
+      return true;
+    },
+  },
+};
+
 /**
  * Sessions in this process's memory: for tests and single-process development. Nothing is
  * shared between processes and nothing survives a restart. Expired sessions are removed by
@@ -22,143 +152,11 @@ interface Entry {
  */
 export function memoryStore(options: MemoryStoreOptions = {}): Store {
   checkOptions('memoryStore', options, { group: isGroupName });
-  const entries = new Map<string, Entry>();
-  const byPrincipal = new Map<string, Set<string>>();
-  const leases = new Map<string, { holder: string; expiresAt: number }>();
-
-  const alive = (entry: Entry | undefined, now: number): entry is Entry =>
-    entry !== undefined && (entry.meta.expiresAt === null || entry.meta.expiresAt > now);
-
-  function index(meta: SessionMeta, principal: string | null): void {
-    if (meta.principal) byPrincipal.get(meta.principal)?.delete(meta.id);
-    if (meta.principal && byPrincipal.get(meta.principal)?.size === 0) byPrincipal.delete(meta.principal);
-    if (principal) {
-      const ids = byPrincipal.get(principal) ?? new Set();
-      ids.add(meta.id);
-      byPrincipal.set(principal, ids);
-    }
-  }
-
-  function remove(id: string): SessionMeta | null {
-    const entry = entries.get(id);
-    if (!entry) return null;
-    entries.delete(id);
-    index(entry.meta, null);
-    return { ...entry.meta };
-  }
-
-  function matches(meta: SessionMeta, filter: ListFilter): boolean {
-    return (
-      (filter.app === undefined || meta.app === filter.app) &&
-      (filter.principal === undefined || meta.principal === filter.principal) &&
-      (filter.aliveAt === undefined || meta.expiresAt === null || meta.expiresAt > filter.aliveAt)
-    );
-  }
-
-  return {
+  return defineStore({
     name: 'memory',
-    group: options.group ?? 'unisession',
-    flags: { list: true, principalIndex: true, sweep: true, lease: true },
-
-    async load(id, keys, now) {
-      const entry = entries.get(id);
-      if (!alive(entry, now)) return null;
-      const attributes =
-        keys === 'all'
-          ? new Map(entry.attributes)
-          : new Map(
-              keys.flatMap((key) => (entry.attributes.has(key) ? [[key, entry.attributes.get(key)!]] : [])),
-            );
-      return { meta: { ...entry.meta }, attributes };
-    },
-
-    async loadAttributes(id, keys) {
-      const entry = entries.get(id);
-      const result = new Map<AttributeKey, string>();
-      for (const key of keys) {
-        const value = entry?.attributes.get(key);
-        if (value !== undefined) result.set(key, value);
-      }
-      return result;
-    },
-
-    async create(meta, attributes) {
-      if (entries.has(meta.id)) throw new UnisessionError('UNISESSION_SESSION_EXISTS', meta.id);
-      entries.set(meta.id, { meta: { ...meta }, attributes: new Map(attributes) });
-      index({ ...meta, principal: null }, meta.principal);
-    },
-
-    async update(id, change) {
-      const entry = entries.get(id);
-      if (!entry) return false;
-      if (change.meta) {
-        if (change.meta.principal !== undefined) index(entry.meta, change.meta.principal);
-        Object.assign(entry.meta, change.meta);
-      }
-      for (const [key, value] of change.set ?? []) entry.attributes.set(key, value);
-      for (const key of change.remove ?? []) entry.attributes.delete(key);
-      return true;
-    },
-
-    async destroy(id) {
-      return remove(id);
-    },
-
-    async rename(oldId, newId) {
-      const entry = entries.get(oldId);
-      if (!entry) return false;
-      if (entries.has(newId)) throw new UnisessionError('UNISESSION_SESSION_EXISTS', newId);
-      remove(oldId);
-      entry.meta.id = newId;
-      entries.set(newId, entry);
-      index({ ...entry.meta, principal: null }, entry.meta.principal);
-      return true;
-    },
-
-    async list(filter) {
-      const limit = checkLimit('memoryStore.list', filter.limit);
-      const ids = [...entries.keys()]
-        .filter((id) => filter.cursor === undefined || id > filter.cursor)
-        .sort();
-      const page: SessionMeta[] = [];
-      for (const id of ids) {
-        const meta = entries.get(id)!.meta;
-        if (!matches(meta, filter)) continue;
-        if (page.length === limit) return { sessions: page, next: page[page.length - 1]!.id };
-        page.push({ ...meta });
-      }
-      return { sessions: page };
-    },
-
-    async count(filter) {
-      let n = 0;
-      for (const entry of entries.values()) if (matches(entry.meta, filter)) n++;
-      return n;
-    },
-
-    async findByPrincipal(principal) {
-      return [...(byPrincipal.get(principal) ?? [])];
-    },
-
-    async sweep(now, limit) {
-      const expired: SessionMeta[] = [];
-      for (const entry of entries.values()) {
-        if (expired.length === limit) break;
-        if (entry.meta.expiresAt !== null && entry.meta.expiresAt <= now) expired.push(entry.meta);
-      }
-      return expired.map((meta) => remove(meta.id)!);
-    },
-
-    async acquireLease(name, holder, ttlMs, now) {
-      const lease = leases.get(name);
-      if (lease && lease.holder !== holder && lease.expiresAt > now) return false;
-      leases.set(name, { holder, expiresAt: now + ttlMs });
-      return true;
-    },
-
-    async close() {
-      entries.clear();
-      byPrincipal.clear();
-    },
-  };
+    group: storeGroup('memoryStore', options.group),
+    open: async () => new Memory(),
+    release: (m) => m.clear(),
+    backend: memory,
+  });
 }

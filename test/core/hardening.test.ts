@@ -22,7 +22,7 @@ import { createSessionManager } from '../../src/index.js';
 import { memoryStore } from '../../src/stores/memory.js';
 import { countingStore } from '../helpers/counting-store.js';
 import { close, listen } from '../helpers/server.js';
-import { sampleMeta } from '../stores/conformance.js';
+import { capability, sampleMeta } from '../stores/conformance.js';
 
 const managers: SessionManager[] = [];
 after(() => Promise.all(managers.map((manager) => manager.close())));
@@ -280,7 +280,9 @@ describe('manager arguments (7)', () => {
   it('the memory store refuses a limit of 0 itself, without a TypeError', async () => {
     const store = memoryStore();
     await store.create(sampleMeta(), new Map());
-    await assert.rejects(store.list!({ limit: 0 }), { code: 'UNISESSION_INVALID_ARGUMENT' });
+    await assert.rejects(capability(store, 'listing').list({ limit: 0 }), {
+      code: 'UNISESSION_INVALID_ARGUMENT',
+    });
   });
 });
 

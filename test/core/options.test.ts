@@ -41,8 +41,8 @@ describe('session manager options', () => {
       [{ store: 'redis://127.0.0.1:6379' }, /option "store" must be a Store object .*got "redis:\/\/127/],
       [{ store: {} }, /option "store" must be a Store object .*missing load/],
       [
-        { store: { ...memoryStore(), flags: undefined } },
-        /option "store" must be a Store object .*missing its flags/,
+        { store: { ...memoryStore(), listing: { list: async () => ({ sessions: [] }) } } },
+        /option "store" must be a Store object .*whose listing group is complete \(missing count\)/,
       ],
       [{ maxInactive: '30m' }, /option "maxInactive" must be a finite number >= 0, got "30m"/],
       [{ maxInactive: -1 }, /maxInactive/],

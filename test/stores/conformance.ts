@@ -4,13 +4,13 @@
  *   runStoreConformance('redis', () => redisStore({ url: process.env.REDIS_URL, group: uniqueGroup() }));
  *
  * Tests use fresh random ids, so a store may keep data between tests. Capability-dependent
- * tests are skipped when the store's flags say it lacks the capability.
+ * tests are skipped when the store lacks the capability group (`if (!store.listing) skip`).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { generateSessionId } from '../../src/core/id.js';
-import type { SessionMeta, Store } from '../../src/core/store.js';
+import type { SessionMeta, Store, StoreCapabilities } from '../../src/core/store.js';
 
 export function uniqueGroup(prefix = 't'): string {
   return `${prefix}${randomBytes(4).toString('hex')}`;
@@ -32,6 +32,13 @@ export function sampleMeta(overrides: Partial<SessionMeta> = {}): SessionMeta {
     userAgent: 'conformance',
     ...overrides,
   };
+}
+
+/** The store's capability group, for a test that needs it: the test fails when the store lacks it. */
+export function capability<G extends keyof StoreCapabilities>(store: Store, name: G): NonNullable<Store[G]> {
+  const group = store[name];
+  assert.ok(group, `the ${store.name} store has no ${name} group`);
+  return group;
 }
 
 const attrs = (entries: Record<string, string>) => new Map(Object.entries(entries));
@@ -157,8 +164,8 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
       assert.deepEqual(moved?.meta, { ...meta, id: newId });
       assert.deepEqual(moved?.attributes, attrs({ ':user': '"carol"', 'shop:cart': '[]' }));
       assert.equal(await store.rename(meta.id, generateSessionId()), false);
-      if (store.flags.principalIndex) {
-        const ids = await store.findByPrincipal!('carol');
+      if (store.principals) {
+        const ids = await store.principals.find('carol');
         assert.ok(ids.includes(newId));
         assert.ok(!ids.includes(meta.id));
       }
@@ -176,7 +183,7 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
       const untouched = await store.load(taken.id, 'all', Date.now());
       assert.deepEqual(untouched?.meta, taken);
       assert.deepEqual(untouched?.attributes, attrs({ ':user': '"erin"' }));
-      if (store.flags.principalIndex) assert.deepEqual(await store.findByPrincipal!('dave'), [moving.id]);
+      if (store.principals) assert.deepEqual(await store.principals.find('dave'), [moving.id]);
     });
 
     it('keeps every change when writers race on different attributes of one session', async () => {
@@ -212,8 +219,43 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
       assert.deepEqual(loaded, attrs({ 'shop:dots.and$dollars': '"y"', ':a.b': '2' }));
     });
 
+    it('refuses an argument of the wrong type in every method, before the backend sees it', async () => {
+      const meta = sampleMeta({ principal: `p-${randomBytes(3).toString('hex')}` });
+      await store.create(meta, attrs({ ':a': '1' }));
+      const operator = { $ne: null } as unknown as string;
+      const refused = { code: 'UNISESSION_INVALID_ARGUMENT' };
+      await assert.rejects(store.load(operator, 'all', Date.now()), refused);
+      await assert.rejects(store.loadAttributes(operator, [':a']), refused);
+      await assert.rejects(store.create({ ...sampleMeta(), id: operator }, new Map()), refused);
+      await assert.rejects(store.update(operator, { set: attrs({ ':a': '2' }) }), refused);
+      await assert.rejects(store.destroy(operator), refused);
+      await assert.rejects(store.rename(meta.id, operator), refused);
+      if (store.listing) {
+        await assert.rejects(store.listing.list({ app: operator }), refused);
+        await assert.rejects(store.listing.count({ aliveAt: '1' as unknown as number }), refused);
+      }
+      if (store.principals) await assert.rejects(store.principals.find(operator), refused);
+      if (store.sweeping) await assert.rejects(store.sweeping.sweep(Date.now(), 0), refused);
+      if (store.leases) await assert.rejects(store.leases.acquire(operator, 'a', 1000, Date.now()), refused);
+      assert.deepEqual((await store.load(meta.id, 'all', Date.now()))?.attributes, attrs({ ':a': '1' }));
+    });
+
+    it('refuses every call after close with UNISESSION_STORE_UNAVAILABLE', async () => {
+      const closing = await makeStore();
+      const meta = sampleMeta();
+      await closing.create(meta, new Map());
+      await closing.close();
+      await closing.close();
+      const unavailable = { code: 'UNISESSION_STORE_UNAVAILABLE', message: /\(closed\)/ };
+      await assert.rejects(closing.load(meta.id, 'all', Date.now()), unavailable);
+      await assert.rejects(closing.create(sampleMeta(), new Map()), unavailable);
+      await assert.rejects(closing.destroy(meta.id), unavailable);
+      if (closing.listing) await assert.rejects(closing.listing.count({}), unavailable);
+    });
+
     it('finds and follows the sessions of a principal', { skip: false }, async (t) => {
-      if (!store.flags.principalIndex) return t.skip('no principal index');
+      const { principals } = store;
+      if (!principals) return t.skip('no principal index');
       const principal = `user-${randomBytes(4).toString('hex')}`;
       const one = sampleMeta({ principal });
       const two = sampleMeta({ principal });
@@ -223,15 +265,16 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
         store.create(two, new Map()),
         store.create(other, new Map()),
       ]);
-      assert.deepEqual((await store.findByPrincipal!(principal)).sort(), [one.id, two.id].sort());
+      assert.deepEqual((await principals.find(principal)).sort(), [one.id, two.id].sort());
       await store.update(other.id, { meta: { principal } });
       await store.update(one.id, { meta: { principal: null } });
       await store.destroy(two.id);
-      assert.deepEqual(await store.findByPrincipal!(principal), [other.id]);
+      assert.deepEqual(await principals.find(principal), [other.id]);
     });
 
     it('lists and counts sessions by app and principal, page by page', async (t) => {
-      if (!store.flags.list) return t.skip('cannot list');
+      const { listing } = store;
+      if (!listing) return t.skip('cannot list');
       const app = `app${randomBytes(3).toString('hex')}`;
       const metas = Array.from({ length: 7 }, (_, i) =>
         sampleMeta({ app, principal: i < 3 ? `${app}-p` : null }),
@@ -239,13 +282,13 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
       const dead = sampleMeta({ app, expiresAt: Date.now() - 1000 });
       await Promise.all([...metas, dead].map((meta) => store.create(meta, new Map())));
       const now = Date.now();
-      assert.equal(await store.count!({ app, aliveAt: now }), 7);
-      assert.equal(await store.count!({ app }), 8);
-      assert.equal(await store.count!({ app, principal: `${app}-p`, aliveAt: now }), 3);
+      assert.equal(await listing.count({ app, aliveAt: now }), 7);
+      assert.equal(await listing.count({ app }), 8);
+      assert.equal(await listing.count({ app, principal: `${app}-p`, aliveAt: now }), 3);
       const seen: string[] = [];
       let cursor: string | undefined;
       do {
-        const page = await store.list!({ app, aliveAt: now, limit: 3, cursor });
+        const page = await listing.list({ app, aliveAt: now, limit: 3, cursor });
         assert.ok(page.sessions.length <= 3);
         seen.push(...page.sessions.map((meta) => meta.id));
         cursor = page.next;
@@ -254,19 +297,21 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
     });
 
     it('refuses a page size outside 1..1000 with UNISESSION_INVALID_ARGUMENT', async (t) => {
-      if (!store.flags.list) return t.skip('cannot list');
+      const { listing } = store;
+      if (!listing) return t.skip('cannot list');
       for (const limit of [0, -1, 1.5, 1001, Number.NaN, '5', '1) OR (1=1', null]) {
         await assert.rejects(
-          store.list!({ limit: limit as number }),
+          listing.list({ limit: limit as number }),
           { code: 'UNISESSION_INVALID_ARGUMENT' },
           String(limit),
         );
       }
-      assert.ok((await store.list!({ limit: 1000 })).sessions.length <= 1000);
+      assert.ok((await listing.list({ limit: 1000 })).sessions.length <= 1000);
     });
 
     it('sweeps expired sessions in batches, each reported by exactly one sweeper', async (t) => {
-      if (!store.flags.sweep) return t.skip('expires by itself');
+      const { sweeping } = store;
+      if (!sweeping) return t.skip('expires by itself');
       const expired = Array.from({ length: 12 }, () => sampleMeta({ expiresAt: Date.now() - 10 }));
       const alive = sampleMeta();
       await Promise.all([...expired, alive].map((meta) => store.create(meta, attrs({ ':a': '1' }))));
@@ -275,7 +320,7 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
       const swept: SessionMeta[] = [];
       const sweeper = async () => {
         for (;;) {
-          const batch = await store.sweep!(now, 5);
+          const batch = await sweeping.sweep(now, 5);
           swept.push(...batch);
           if (batch.length < 5) return;
         }
@@ -289,16 +334,17 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
     });
 
     it('grants a lease to one holder at a time until it lapses', async (t) => {
-      if (!store.flags.lease) return t.skip('no leases');
+      const { leases } = store;
+      if (!leases) return t.skip('no leases');
       const lease = `lease-${randomBytes(4).toString('hex')}`;
       const now = Date.now();
-      assert.equal(await store.acquireLease!(lease, 'a', 1000, now), true);
-      assert.equal(await store.acquireLease!(lease, 'b', 1000, now + 10), false);
-      assert.equal(await store.acquireLease!(lease, 'a', 1000, now + 500), true, 'the holder renews');
-      assert.equal(await store.acquireLease!(lease, 'b', 1000, now + 1400), false, 'renewal moved the end');
-      assert.equal(await store.acquireLease!(lease, 'b', 1000, now + 1600), true, 'lapsed: another takes it');
+      assert.equal(await leases.acquire(lease, 'a', 1000, now), true);
+      assert.equal(await leases.acquire(lease, 'b', 1000, now + 10), false);
+      assert.equal(await leases.acquire(lease, 'a', 1000, now + 500), true, 'the holder renews');
+      assert.equal(await leases.acquire(lease, 'b', 1000, now + 1400), false, 'renewal moved the end');
+      assert.equal(await leases.acquire(lease, 'b', 1000, now + 1600), true, 'lapsed: another takes it');
       const racers = await Promise.all(
-        ['x', 'y', 'z'].map((h) => store.acquireLease!(`${lease}-race`, h, 1000, now)),
+        ['x', 'y', 'z'].map((h) => leases.acquire(`${lease}-race`, h, 1000, now)),
       );
       assert.equal(racers.filter(Boolean).length, 1);
     });

@@ -6,7 +6,7 @@ import { generateSessionId } from '../../src/core/id.js';
 import type { Store } from '../../src/core/store.js';
 import { mongodbStore } from '../../src/stores/mongodb.js';
 import { runWithoutPackage, sourcePath } from '../helpers/without-package.js';
-import { runStoreConformance, sampleMeta, uniqueGroup } from './conformance.js';
+import { capability, runStoreConformance, sampleMeta, uniqueGroup } from './conformance.js';
 
 const url = process.env.MONGO_URL;
 if (!url) {
@@ -137,7 +137,7 @@ describe('mongodb store specifics', () => {
   });
 
   it('creates the indexes, with a TTL index that leaves the sweeper a grace period', async () => {
-    await store.count!({});
+    await capability(store, 'listing').count({});
     const indexes = await client.db(database).collection(`${group}_sessions`).indexes();
     const byName = new Map(indexes.map((index) => [index.name, index]));
     assert.deepEqual(byName.get('expiresAt')?.key, { 'meta.expiresAt': 1 });
@@ -174,13 +174,16 @@ describe('mongodb store specifics', () => {
     await custom.create(sampleMeta(), new Map());
     assert.deepEqual(commandsNamed('insert')[0]?.command.writeConcern, { w: 1, j: true });
     await custom.close();
-    assert.ok((await store.count!({})) >= 0, 'closing a store leaves a client passed in open');
+    assert.ok(
+      (await capability(store, 'listing').count({})) >= 0,
+      'closing a store leaves a client passed in open',
+    );
   });
 
   it('does not create a TTL index when ttlIndex is false', async () => {
     const plain = uniqueGroup();
     const noTtl = mongodbStore({ client, database, group: plain, ttlIndex: false });
-    await noTtl.count!({});
+    await capability(noTtl, 'listing').count({});
     const names = (await client.db(database).collection(`${plain}_sessions`).indexes()).map((i) => i.name);
     assert.ok(names.includes('expiresAt'));
     assert.ok(!names.includes('expireAt_ttl'));
@@ -208,7 +211,7 @@ describe('mongodb store specifics', () => {
     // The manager's loop: a batch shorter than the limit means "nothing left", so it stops.
     const loop = async (sweeper: Store) => {
       for (;;) {
-        const batch = await sweeper.sweep!(now, 5);
+        const batch = await capability(sweeper, 'sweeping').sweep(now, 5);
         reported.push(...batch.map((meta) => meta.id));
         if (batch.length < 5) return;
       }
@@ -257,17 +260,20 @@ describe('mongodb store specifics', () => {
     await store.create(meta, new Map([[':a', '1']]));
     const operator = { $ne: null } as unknown as string;
     const refused = { code: 'UNISESSION_INVALID_ARGUMENT' };
-    await assert.rejects(store.findByPrincipal!(operator), refused);
+    await assert.rejects(capability(store, 'principals').find(operator), refused);
     await assert.rejects(store.load(operator, 'all', Date.now()), refused);
     await assert.rejects(store.loadAttributes(operator, [':a']), refused);
     await assert.rejects(store.update(operator, { set: new Map([[':a', '2']]) }), refused);
     await assert.rejects(store.destroy(operator), refused);
     await assert.rejects(store.rename(operator, generateSessionId()), refused);
-    await assert.rejects(store.list!({ principal: operator }), refused);
-    await assert.rejects(store.count!({ app: operator }), refused);
-    await assert.rejects(store.list!({ cursor: { $gt: '' } as unknown as string }), refused);
+    await assert.rejects(capability(store, 'listing').list({ principal: operator }), refused);
+    await assert.rejects(capability(store, 'listing').count({ app: operator }), refused);
+    await assert.rejects(
+      capability(store, 'listing').list({ cursor: { $gt: '' } as unknown as string }),
+      refused,
+    );
     assert.deepEqual((await store.load(meta.id, 'all', Date.now()))?.attributes, new Map([[':a', '1']]));
-    assert.deepEqual(await store.findByPrincipal!(meta.principal!), [meta.id]);
+    assert.deepEqual(await capability(store, 'principals').find(meta.principal!), [meta.id]);
   });
 
   it('fails fast with UNISESSION_STORE_UNAVAILABLE when no server answers', async () => {

@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { migrate } from '../../src/cli/migrate.js';
 import { postgresStore, postgresTables } from '../../src/stores/postgres.js';
-import { runStoreConformance, sampleMeta, uniqueGroup } from './conformance.js';
+import { capability, runStoreConformance, sampleMeta, uniqueGroup } from './conformance.js';
 
 const url = process.env.PG_URL;
 if (!url) {
@@ -117,10 +117,10 @@ describe('postgres store: schema', () => {
       const meta = sampleMeta({ principal: 'ann', expiresAt: Date.now() - 1 });
       await store.create(meta, new Map([[':a', '1']]));
       assert.equal(store.group, group);
-      assert.equal(await store.count!({}), 1);
-      assert.deepEqual(await store.findByPrincipal!('ann'), [meta.id]);
+      assert.equal(await capability(store, 'listing').count({}), 1);
+      assert.deepEqual(await capability(store, 'principals').find('ann'), [meta.id]);
       assert.deepEqual(
-        (await store.sweep!(Date.now(), 10)).map((swept) => swept.id),
+        (await capability(store, 'sweeping').sweep(Date.now(), 10)).map((swept) => swept.id),
         [meta.id],
       );
     } finally {

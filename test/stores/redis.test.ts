@@ -19,7 +19,7 @@ import type { SessionMeta, Store } from '../../src/core/store.js';
 import { RedisLayout } from '../../src/stores/redis/layout.js';
 import { redisStore } from '../../src/stores/redis.js';
 import { runWithoutPackage, sourcePath } from '../helpers/without-package.js';
-import { runStoreConformance, sampleMeta, uniqueGroup } from './conformance.js';
+import { capability, runStoreConformance, sampleMeta, uniqueGroup } from './conformance.js';
 
 const url = process.env.REDIS_URL;
 if (!url) {
@@ -177,7 +177,7 @@ describe('redis store: layout, expiry, stale indexes', () => {
       await noGrace.create(meta, new Map());
       assert.equal(await raw.exists(layout.session(meta.id)), 0, 'PEXPIREAT in the past deletes at once');
       assert.notEqual(await raw.zscore(layout.expiry('shop'), meta.id), null);
-      const swept = await noGrace.sweep!(Date.now(), 1000);
+      const swept = await capability(noGrace, 'sweeping').sweep(Date.now(), 1000);
       assert.ok(!swept.some((m) => m.id === meta.id), 'no metadata left to report');
       assert.equal(await raw.zscore(layout.expiry('shop'), meta.id), null, 'stale entry removed');
       assert.equal(await raw.zscore(layout.ids('shop'), meta.id), null);
@@ -195,17 +195,17 @@ describe('redis store: layout, expiry, stale indexes', () => {
     await store.create(gone, new Map());
     // The hash disappears behind the store's back (FLUSH of a key, eviction, a crashed node).
     await raw.del(layout.session(gone.id));
-    assert.deepEqual(await store.findByPrincipal!(principal), [live.id]);
+    assert.deepEqual(await capability(store, 'principals').find(principal), [live.id]);
     assert.equal(await raw.sismember(layout.principal(principal), gone.id), 0, 'principal entry cleaned');
-    const page = await store.list!({ app });
+    const page = await capability(store, 'listing').list({ app });
     assert.deepEqual(
       page.sessions.map((m) => m.id),
       [live.id],
     );
     assert.equal(await raw.zscore(layout.ids(app), gone.id), null, 'id index entry cleaned');
     assert.equal(await raw.zscore(layout.expiry(app), gone.id), null, 'expiry index entry cleaned');
-    assert.equal(await store.count!({ app, aliveAt: Date.now() }), 1);
-    assert.equal(await store.count!({ principal, aliveAt: Date.now() }), 1);
+    assert.equal(await capability(store, 'listing').count({ app, aliveAt: Date.now() }), 1);
+    assert.equal(await capability(store, 'listing').count({ principal, aliveAt: Date.now() }), 1);
     assert.equal(await store.destroy(gone.id), null);
   });
 
@@ -215,7 +215,7 @@ describe('redis store: layout, expiry, stale indexes', () => {
     await store.create(meta, new Map());
     // As if a toucher's index write were still in flight (Cluster): the index says expired.
     await raw.zadd(layout.expiry(app), Date.now() - 1000, meta.id);
-    const swept = await store.sweep!(Date.now(), 1000);
+    const swept = await capability(store, 'sweeping').sweep(Date.now(), 1000);
     assert.ok(!swept.some((m) => m.id === meta.id));
     assert.ok(await store.load(meta.id, [], Date.now()));
     assert.equal(await raw.zscore(layout.expiry(app), meta.id), String(meta.expiresAt), 'index corrected');
@@ -321,8 +321,12 @@ describe('redis store: options and bad input', () => {
       assert.deepEqual(loaded?.attributes, attrs({ ':a': '1' }));
       // A metadata field name asked for as an attribute is not an attribute.
       assert.equal((await store.loadAttributes(meta.id, ['#app', '#principal'])).size, 0);
-      await assert.rejects(store.list!({ limit: 0 }), { code: 'UNISESSION_INVALID_ARGUMENT' });
-      await assert.rejects(store.list!({ limit: 1.5 }), { code: 'UNISESSION_INVALID_ARGUMENT' });
+      await assert.rejects(capability(store, 'listing').list({ limit: 0 }), {
+        code: 'UNISESSION_INVALID_ARGUMENT',
+      });
+      await assert.rejects(capability(store, 'listing').list({ limit: 1.5 }), {
+        code: 'UNISESSION_INVALID_ARGUMENT',
+      });
     } finally {
       await store.close();
       raw.disconnect();
@@ -365,7 +369,7 @@ describe('redis store: options and bad input', () => {
       for (const call of [
         () => store.load(generateSessionId(), 'all', Date.now()),
         () => store.create(sampleMeta(), new Map()),
-        () => store.sweep!(Date.now(), 10),
+        () => capability(store, 'sweeping').sweep(Date.now(), 10),
       ]) {
         const started = Date.now();
         await assert.rejects(call(), (error: Error & { code?: string }) => {

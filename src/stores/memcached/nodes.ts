@@ -1,5 +1,6 @@
 import type { MemcacheClient } from 'memcache-client';
-import { driverMissing, storeUnavailable, UnisessionError } from '../../core/errors.js';
+import { UnisessionError } from '../../core/errors.js';
+import { loadDriver } from '../kit/driver.js';
 
 /** A value as read with `gets`, with the token a later `cas` must present. */
 export interface Item {
@@ -107,8 +108,9 @@ export class MemcachedNode {
           },
         );
       }
-      // Any other protocol answer means the server is up but refused us: not a node failure.
-      if (token !== undefined) throw storeUnavailable('memcached', error);
+      // Any other protocol answer means the server is up but refused us: not a node failure
+      // (the store kit reports it as UNISESSION_STORE_UNAVAILABLE).
+      if (token !== undefined) throw error;
       this.deadUntil = Date.now() + this.retryAfter;
       throw new NodeDown(this.address, error);
     }
@@ -130,24 +132,11 @@ export interface ConnectOptions {
 }
 
 type MemcacheModule = typeof import('memcache-client');
-let driver: Promise<MemcacheModule> | undefined;
-
-function loadDriver(): Promise<MemcacheModule> {
-  driver ??= import('memcache-client').then(
-    // A CommonJS package: its exports may sit on `default`.
-    (mod) => (mod as unknown as { default?: MemcacheModule }).default ?? mod,
-    (cause: unknown) => {
-      driver = undefined;
-      throw driverMissing('memcache-client', 'memcached', cause);
-    },
-  );
-  return driver;
-}
 
 /** One node per address, each with its own single-server client. */
 export async function connectNodes(addresses: string[], options: ConnectOptions): Promise<MemcachedNode[]> {
   const needsDriver = addresses.some((address) => !options.clients?.[address]);
-  const mod = needsDriver ? await loadDriver() : undefined;
+  const mod = needsDriver ? await loadDriver<MemcacheModule>('memcache-client', 'memcached') : undefined;
   return addresses.map((address) => {
     const own = options.clients?.[address];
     const client =

@@ -4,25 +4,73 @@
  * multi-document transactions (a replica set or sharded cluster can; a standalone server,
  * mongo-java-server and FerretDB cannot).
  */
-import type { Collection, Db, Document, MongoClient, MongoClientOptions } from 'mongodb';
-import { driverMissing } from '../../core/errors.js';
+import type { ClientSession, Collection, Db, Document, MongoClient } from 'mongodb';
+import { loadDriver } from '../kit/driver.js';
+import type { SessionDoc } from './layout.js';
+import type { MongodbSettings } from './options.js';
 
-type Driver = typeof import('mongodb');
-
-let driver: Promise<Driver> | undefined;
-
-/** The `mongodb` package, imported once per process; a missing package is one clear error. */
-export function loadDriver(): Promise<Driver> {
-  driver ??= import('mongodb').catch((cause: unknown) => {
-    driver = undefined;
-    throw driverMissing('mongodb', 'mongodb', cause);
-  });
-  return driver;
+export interface LeaseDoc {
+  _id: string;
+  holder: string;
+  expiresAt: number;
 }
 
-export async function makeClient(url: string, options: MongoClientOptions): Promise<MongoClient> {
-  const { MongoClient } = await loadDriver();
-  return new MongoClient(url, options);
+/** What the store's operations work with, once set up. */
+export interface MongoHandles {
+  client: MongoClient;
+  sessions: Collection<SessionDoc>;
+  leases: Collection<LeaseDoc>;
+  /** Whether the server runs multi-document transactions (see `supportsTransactions`). */
+  transactions: boolean;
+}
+
+/**
+ * The client (the app's, or one made from `url`), connected, with the indexes in place. A
+ * client made here is closed again when this fails, so the next attempt starts afresh.
+ */
+export async function openHandles(settings: MongodbSettings): Promise<MongoHandles> {
+  const client = settings.client ?? (await makeClient(settings));
+  try {
+    // An explicit connect: after a failed first connection the driver's auto-connect keeps
+    // reusing the closed topology ("Topology is closed"), while connect() starts a new one.
+    // On a connected client it returns at once.
+    await client.connect();
+    const db: Db = client.db(settings.database);
+    const collection = { writeConcern: settings.writeConcern, readPreference: settings.readPreference };
+    const sessions = db.collection<SessionDoc>(`${settings.group}_sessions`, collection);
+    await ensureIndexes(sessions as unknown as Collection<Document>, db, settings);
+    const leases = db.collection<LeaseDoc>(`${settings.group}_leases`, collection);
+    return { client, sessions, leases, transactions: await supportsTransactions(db) };
+  } catch (error) {
+    if (!settings.client) await client.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function makeClient(settings: MongodbSettings): Promise<MongoClient> {
+  const { MongoClient } = await loadDriver<typeof import('mongodb')>('mongodb', 'mongodb');
+  return new MongoClient(settings.url, settings.clientOptions);
+}
+
+/** Runs `work` in a transaction with the store's write concern, and ends the session. */
+export async function inTransaction<T>(
+  handles: MongoHandles,
+  writeConcern: MongodbSettings['writeConcern'],
+  work: (session: ClientSession) => Promise<T>,
+): Promise<T> {
+  const session = handles.client.startSession();
+  try {
+    let result: T | undefined;
+    await session.withTransaction(
+      async () => {
+        result = await work(session);
+      },
+      { writeConcern, readPreference: 'primary' },
+    );
+    return result as T;
+  } finally {
+    await session.endSession();
+  }
 }
 
 export interface IndexPlan {

@@ -1,6 +1,7 @@
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { UnisessionError } from '../../core/errors.js';
-import { checkOptions, is, isGroupName, type OptionSpec } from '../../core/validate.js';
+import { checkOptions, is, type OptionSpec } from '../../core/validate.js';
+import { isGroupName, storeGroup } from '../kit/group.js';
 import { type ClusterNode, type ConnectionSettings, parseClusterNodes } from './client.js';
 
 export interface RedisStoreOptions {
@@ -59,7 +60,7 @@ export const invalid = (detail: string) =>
 /** Checks every option up front, so a misconfiguration fails at start-up, not on the first request. */
 export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOptions {
   checkOptions('redisStore', options, REDIS_OPTIONS);
-  const group = options.group ?? 'unisession';
+  const group = storeGroup('redisStore', options.group);
   if (options.client && (options.url || options.cluster || options.redisOptions)) {
     throw invalid('pass either client or url/cluster/redisOptions, not both');
   }

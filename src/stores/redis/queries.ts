@@ -1,4 +1,5 @@
-import type { ListFilter, ListPage, SessionMeta } from '../../core/store.js';
+import type { CountFilter, ListFilter, ListPage, SessionMeta } from '../../core/store.js';
+import { matches, pageOf } from '../kit/paging.js';
 import type { RedisClient } from './client.js';
 import { META_FIELD_NAMES, metaFromFields, type RedisLayout } from './layout.js';
 
@@ -7,11 +8,6 @@ const SCAN_CHUNK = 200;
 
 /** Redis orders members by bytes (ZRANGEBYLEX); ids merged from several sets are ordered the same way. */
 export const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
-
-const matches = (meta: SessionMeta, filter: ListFilter) =>
-  (filter.app === undefined || meta.app === filter.app) &&
-  (filter.principal === undefined || meta.principal === filter.principal) &&
-  (filter.aliveAt === undefined || meta.expiresAt === null || meta.expiresAt > filter.aliveAt);
 
 /**
  * The read side of the indexes: listing, counting, principals. Index entries may be stale
@@ -26,7 +22,8 @@ export class RedisQueries {
     return app !== undefined ? [app] : (await client.smembers(this.layout.apps)).sort(byteOrder);
   }
 
-  async list(client: RedisClient, filter: ListFilter, limit: number): Promise<ListPage> {
+  async list(client: RedisClient, filter: ListFilter & { limit: number }): Promise<ListPage> {
+    const { limit } = filter;
     // One more than a page tells whether there is a next page.
     const found: SessionMeta[] = [];
     const take = (meta: SessionMeta | null) => {
@@ -55,11 +52,10 @@ export class RedisQueries {
         after = batch[batch.length - 1]!.id;
       }
     }
-    const page = found.slice(0, limit);
-    return found.length > limit ? { sessions: page, next: page[limit - 1]!.id } : { sessions: page };
+    return pageOf(found, limit);
   }
 
-  async count(client: RedisClient, filter: Omit<ListFilter, 'limit' | 'cursor'>): Promise<number> {
+  async count(client: RedisClient, filter: CountFilter): Promise<number> {
     if (filter.principal !== undefined) {
       const sessions = await this.principalSessions(client, filter.principal);
       return sessions.filter((meta) => matches(meta, filter)).length;

@@ -29,19 +29,11 @@ local function enc(principal)
 end
 
 -- HSET/HDEL over ARGV[first..last] in chunks, as unpack() has a stack limit.
-local function hset_range(key, argv, first, last)
+local function call_range(command, key, argv, first, last)
   local i = first
   while i <= last do
     local j = math.min(i + 199, last)
-    redis.call('HSET', key, unpack(argv, i, j))
-    i = j + 1
-  end
-end
-local function hdel_range(key, argv, first, last)
-  local i = first
-  while i <= last do
-    local j = math.min(i + 199, last)
-    redis.call('HDEL', key, unpack(argv, i, j))
+    redis.call(command, key, unpack(argv, i, j))
     i = j + 1
   end
 end
@@ -79,7 +71,7 @@ end
 /** KEYS: session. ARGV: prefix, id, app, score, principal, pexpireat ('' = none), field/value pairs. */
 const CREATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists', {}, {}} end
-hset_range(KEYS[1], ARGV, 7, #ARGV)
+call_range('HSET', KEYS[1], ARGV, 7, #ARGV)
 if ARGV[6] ~= '' then redis.call('PEXPIREAT', KEYS[1], ARGV[6]) end
 return finish('ok', {}, {'put', ARGV[2], ARGV[3], ARGV[4], '', ARGV[5]})
 `;
@@ -116,8 +108,8 @@ if expires ~= '' or principal ~= '' then
   end
   ops = {'put', ARGV[2], cur[1] or '', score, oldp, newp}
 end
-if n > 0 then hset_range(KEYS[1], ARGV, 7, 6 + n) end
-if 7 + n <= #ARGV then hdel_range(KEYS[1], ARGV, 7 + n, #ARGV) end
+if n > 0 then call_range('HSET', KEYS[1], ARGV, 7, 6 + n) end
+if 7 + n <= #ARGV then call_range('HDEL', KEYS[1], ARGV, 7 + n, #ARGV) end
 return finish('ok', {}, ops)
 `;
 

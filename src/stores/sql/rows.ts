@@ -1,4 +1,4 @@
-import type { ListFilter, SessionMeta } from '../core/store.js';
+import type { ListFilter, SessionMeta } from '../../core/store.js';
 
 /** A sessions-table row, as the SQL stores (SQLite, PostgreSQL) lay it out. */
 export interface SessionRow {
@@ -61,8 +61,8 @@ export function toRow(meta: Partial<SessionMeta>): Partial<SessionRow> {
 }
 
 /**
- * The WHERE clause of a list/count filter. `placeholder` is '?' for SQLite, or a function
- * numbering PostgreSQL's `$n`.
+ * The WHERE clause of a list/count filter, with its values bound (never spliced into the
+ * text). `placeholder` is '?' for SQLite, or a function numbering PostgreSQL's `$n`.
  */
 export function sqlFilter(
   filter: ListFilter,

@@ -1,0 +1,35 @@
+import type { CountFilter } from '../../core/store.js';
+import { checkString, invalidArgument } from '../../core/validate.js';
+
+/**
+ * The argument checks every store method makes before its backend sees a value. The manager
+ * checks its own arguments first; these are the defence in depth for code that calls a store
+ * directly: a value of the wrong type (an object where an id belongs, `{ $ne: null }`) would
+ * be read as an operator by some backends and match every session, so it is refused with
+ * UNISESSION_INVALID_ARGUMENT, never matched.
+ */
+export { checkLimit, checkString } from '../../core/validate.js';
+
+export function checkFinite(where: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw invalidArgument(where, name, 'a finite number', value);
+  }
+  return value;
+}
+
+export function checkPositiveInteger(where: string, name: string, value: unknown): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 1) {
+    throw invalidArgument(where, name, 'an integer > 0', value);
+  }
+  return value as number;
+}
+
+/** Each value of a list or count filter is of the type its field holds. */
+export function checkFilter(where: string, filter: CountFilter & { cursor?: unknown }): void {
+  if (typeof filter !== 'object' || filter === null)
+    throw invalidArgument(where, 'filter', 'an object', filter);
+  for (const field of ['app', 'principal', 'cursor'] as const) {
+    if (filter[field] !== undefined) checkString(where, field, filter[field]);
+  }
+  if (filter.aliveAt !== undefined) checkFinite(where, 'aliveAt', filter.aliveAt);
+}

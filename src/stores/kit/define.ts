@@ -1,0 +1,145 @@
+import { storeUnavailable } from '../../core/errors.js';
+import type { Store, StoreCapabilities } from '../../core/store.js';
+import type { Backend, BackendListing } from './backend.js';
+import { checkFilter, checkFinite, checkLimit, checkPositiveInteger, checkString } from './checks.js';
+import { lazyHandle } from './lazy.js';
+
+export interface StoreDefinition<H> {
+  /** The store's name (`postgres`): errors name it, argument errors name `<name>Store.<method>`. */
+  name: string;
+  /** The group the store holds, checked (`storeGroup`). */
+  group: string;
+  /** Opens the backend (connects, creates its schema). Called on first use, and again after a failure. */
+  open(): Promise<H>;
+  /** Releases what `open` made, on `close`: never a client or pool the app passed in. */
+  release?(handle: H): Promise<void> | void;
+  /** Runs before each operation with the open handle (Redis waits there for its connection). */
+  ready?(handle: H): Promise<void>;
+  /**
+   * A safe hint for the UNISESSION_STORE_UNAVAILABLE message that names the fix for a known
+   * driver error (PostgreSQL's missing tables). Never the driver's text: clients may see it.
+   */
+  hint?(error: unknown): string | undefined;
+  backend: Backend<H>;
+}
+
+type Run<H> = <T>(work: (handle: H) => Promise<T>) => Promise<T>;
+type Where = (method: string) => string;
+type Raw<H, G extends 'principals' | 'sweeping' | 'leases'> = NonNullable<Backend<H>[G]>;
+type Group<G extends keyof StoreCapabilities> = NonNullable<StoreCapabilities[G]>;
+
+/**
+ * Builds a `Store` from a backend's raw operations, as better-auth's adapter factory does:
+ * the backend holds only what is specific to it, and this adds what every store shares.
+ * - the lazy open (`lazyHandle`): memoised, retried after a failure, refused after `close`;
+ * - the argument checks (`checks.ts`): ids are strings, a page is 1 to 1000, filters typed;
+ * - the error mapping: a driver's failure becomes UNISESSION_STORE_UNAVAILABLE, whose message
+ *   names only the store (frameworks may send a message to the client) and whose `cause` is
+ *   the driver's error; a `UnisessionError` the backend raises on purpose passes unchanged.
+ */
+export function defineStore<H>(definition: StoreDefinition<H>): Store {
+  const { name, backend } = definition;
+  const handle = lazyHandle(name, definition.open, definition.release);
+  const where: Where = (method) => `${name}Store.${method}`;
+  const run: Run<H> = async (work) => {
+    try {
+      const opened = await handle.get();
+      if (definition.ready) await definition.ready(opened);
+      return await work(opened);
+    } catch (error) {
+      throw storeUnavailable(name, error, definition.hint?.(error));
+    }
+  };
+  const checkId = (method: string, value: string) => checkString(where(method), 'id', value);
+  return {
+    name,
+    group: definition.group,
+    async load(id, keys, now) {
+      checkId('load', id);
+      return run((h) => backend.load(h, id, keys, now));
+    },
+    async loadAttributes(id, keys) {
+      checkId('loadAttributes', id);
+      return run((h) => backend.loadAttributes(h, id, keys));
+    },
+    async create(meta, attributes) {
+      checkId('create', meta.id);
+      return run((h) => backend.create(h, meta, attributes));
+    },
+    async update(id, change) {
+      checkId('update', id);
+      return run((h) => backend.update(h, id, change));
+    },
+    async destroy(id) {
+      checkId('destroy', id);
+      return run((h) => backend.destroy(h, id));
+    },
+    async rename(oldId, newId) {
+      checkId('rename', oldId);
+      checkId('rename', newId);
+      return run((h) => backend.rename(h, oldId, newId));
+    },
+    ...capabilities(backend, run, where),
+    close: () => handle.close(),
+  };
+}
+
+/** The capability groups the backend has (and only those), each checking its arguments first. */
+function capabilities<H>(backend: Backend<H>, run: Run<H>, where: Where): StoreCapabilities {
+  const groups: { -readonly [G in keyof StoreCapabilities]: StoreCapabilities[G] } = {};
+  if (backend.listing) groups.listing = listingGroup(backend.listing, run, where);
+  if (backend.principals) groups.principals = principalsGroup(backend.principals, run, where);
+  if (backend.sweeping) groups.sweeping = sweepingGroup(backend.sweeping, run, where);
+  if (backend.leases) groups.leases = leasesGroup(backend.leases, run, where);
+  return groups;
+}
+
+function listingGroup<H>(listing: BackendListing<H>, run: Run<H>, where: Where): Group<'listing'> {
+  return {
+    async list(filter) {
+      checkFilter(where('listing.list'), filter);
+      const limit = checkLimit(where('listing.list'), filter.limit);
+      return run((h) => listing.list(h, { ...filter, limit }));
+    },
+    async count(filter) {
+      checkFilter(where('listing.count'), filter);
+      return run((h) => listing.count(h, filter));
+    },
+  };
+}
+
+function principalsGroup<H>(
+  principals: Raw<H, 'principals'>,
+  run: Run<H>,
+  where: Where,
+): Group<'principals'> {
+  return {
+    async find(principal) {
+      checkString(where('principals.find'), 'principal', principal);
+      return run((h) => principals.find(h, principal));
+    },
+  };
+}
+
+function sweepingGroup<H>(sweeping: Raw<H, 'sweeping'>, run: Run<H>, where: Where): Group<'sweeping'> {
+  return {
+    async sweep(now, limit) {
+      checkFinite(where('sweeping.sweep'), 'now', now);
+      checkPositiveInteger(where('sweeping.sweep'), 'limit', limit);
+      return run((h) => sweeping.sweep(h, now, limit));
+    },
+  };
+}
+
+function leasesGroup<H>(leases: Raw<H, 'leases'>, run: Run<H>, where: Where): Group<'leases'> {
+  return {
+    async acquire(name, holder, ttlMs, now) {
+      const at = where('leases.acquire');
+      checkString(at, 'name', name);
+      checkString(at, 'holder', holder);
+      checkFinite(at, 'ttlMs', ttlMs);
+      checkFinite(at, 'now', now);
+      return run((h) => leases.acquire(h, name, holder, ttlMs, now));
+    },
+  };
+}

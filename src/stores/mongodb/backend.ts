@@ -1,0 +1,158 @@
+import type { ClientSession, UpdateFilter } from 'mongodb';
+import { UnisessionError } from '../../core/errors.js';
+import type { SessionMeta } from '../../core/store.js';
+import type { Backend } from '../kit/backend.js';
+import { pageOf } from '../kit/paging.js';
+import {
+  deltaUpdate,
+  isAlive,
+  listQuery,
+  loadProjection,
+  type SessionDoc,
+  toAttributes,
+  toDoc,
+  toMeta,
+} from './layout.js';
+import type { MongodbSettings } from './options.js';
+import { inTransaction, isDuplicateKey, type MongoHandles } from './setup.js';
+
+const metaOnly = { projection: { meta: 1 } } as const;
+
+/**
+ * Moves a session to a new id: delete first, then insert, so the old id is dead from the
+ * first step on, and updates racing with the move either land before the delete (and move
+ * along) or find nothing. In a transaction when the server has them; otherwise, between the
+ * two steps neither id loads, and a failed insert puts the document back under its old id.
+ */
+async function rename(h: MongoHandles, settings: MongodbSettings, oldId: string, newId: string) {
+  const insertAs = (doc: SessionDoc, session?: ClientSession) =>
+    h.sessions.insertOne({ ...doc, _id: newId }, { session }).catch((error: unknown) => {
+      throw isDuplicateKey(error) ? new UnisessionError('UNISESSION_SESSION_EXISTS', newId) : error;
+    });
+  if (h.transactions) {
+    return inTransaction(h, settings.writeConcern, async (session) => {
+      const doc = await h.sessions.findOneAndDelete({ _id: oldId }, { session });
+      if (doc) await insertAs(doc, session);
+      return doc !== null;
+    });
+  }
+  const doc = await h.sessions.findOneAndDelete({ _id: oldId });
+  if (!doc) return false;
+  try {
+    await insertAs(doc);
+  } catch (error) {
+    await h.sessions.insertOne(doc).catch(() => undefined);
+    throw error;
+  }
+  return true;
+}
+
+/**
+ * A racing sweeper may delete some of our candidates first: look again until this call has
+ * `limit` sessions or none is left, so that a short batch means "nothing more".
+ */
+async function sweep({ sessions }: MongoHandles, now: number, limit: number): Promise<SessionMeta[]> {
+  const expired = { 'meta.expiresAt': { $lte: now } };
+  const swept: SessionMeta[] = [];
+  while (swept.length < limit) {
+    const want = limit - swept.length;
+    const candidates = await sessions
+      .find(expired, { projection: { _id: 1 } })
+      .limit(want)
+      .toArray();
+    // Each delete re-checks expiry (a touch may have revived the session since the find)
+    // and returns the document only to the sweeper that removed it.
+    const deleted = await Promise.all(
+      candidates.map((doc) => sessions.findOneAndDelete({ _id: doc._id, ...expired }, metaOnly)),
+    );
+    for (const doc of deleted) if (doc) swept.push(toMeta(doc));
+    if (candidates.length < want) break;
+  }
+  return swept;
+}
+
+/**
+ * The MongoDB operations: one document per session, written with `$set`/`$unset` on single
+ * attribute fields so concurrent requests never overwrite each other.
+ */
+export function mongodbBackend(settings: MongodbSettings): Backend<MongoHandles> {
+  return {
+    async load({ sessions }, id, keys, now) {
+      const doc = await sessions.findOne({ _id: id }, { projection: loadProjection(keys) });
+      if (!doc || !isAlive(doc.meta, now)) return null;
+      return { meta: toMeta(doc), attributes: toAttributes(doc.attrs) };
+    },
+
+    async loadAttributes({ sessions }, id, keys) {
+      if (keys.length === 0) return new Map();
+      const { meta: _meta, ...projection } = loadProjection(keys);
+      const doc = await sessions.findOne({ _id: id }, { projection: { _id: 0, ...projection } });
+      return toAttributes(doc?.attrs);
+    },
+
+    async create({ sessions }, meta, attributes) {
+      try {
+        await sessions.insertOne(toDoc(meta, attributes));
+      } catch (error) {
+        if (isDuplicateKey(error)) throw new UnisessionError('UNISESSION_SESSION_EXISTS', meta.id);
+        throw error;
+      }
+    },
+
+    async update({ sessions }, _id, change) {
+      const update = deltaUpdate(change.meta, change.set, change.remove);
+      // No upsert: a session deleted meanwhile (logout, sweep) must stay deleted.
+      if (!update) return (await sessions.findOne({ _id }, { projection: { _id: 1 } })) !== null;
+      return (await sessions.updateOne({ _id }, update as UpdateFilter<SessionDoc>)).matchedCount > 0;
+    },
+
+    async destroy({ sessions }, id) {
+      // findOneAndDelete returns the document only to the caller whose delete removed it.
+      const doc = await sessions.findOneAndDelete({ _id: id }, metaOnly);
+      return doc ? toMeta(doc) : null;
+    },
+
+    rename: (handles, oldId, newId) => rename(handles, settings, oldId, newId),
+
+    listing: {
+      async list({ sessions }, filter) {
+        const docs = await sessions
+          .find(listQuery(filter), metaOnly)
+          .sort({ _id: 1 })
+          .limit(filter.limit + 1)
+          .toArray();
+        return pageOf(docs.map(toMeta), filter.limit);
+      },
+      count: ({ sessions }, filter) => sessions.countDocuments(listQuery(filter)),
+    },
+
+    principals: {
+      async find({ sessions }, principal) {
+        const docs = await sessions
+          .find({ 'meta.principal': principal }, { projection: { _id: 1 } })
+          .toArray();
+        return docs.map((doc) => doc._id);
+      },
+    },
+
+    sweeping: { sweep },
+
+    leases: {
+      async acquire({ leases }, name, holder, ttlMs, now) {
+        try {
+          // Matches when we hold it or it lapsed; when someone else holds it, the upsert's
+          // insert collides on _id, which means "not acquired".
+          const doc = await leases.findOneAndUpdate(
+            { _id: name, $or: [{ holder }, { expiresAt: { $lte: now } }] },
+            { $set: { holder, expiresAt: now + ttlMs } },
+            { upsert: true, returnDocument: 'after' },
+          );
+          return doc?.holder === holder;
+        } catch (error) {
+          if (isDuplicateKey(error)) return false;
+          throw error;
+        }
+      },
+    },
+  };
+}

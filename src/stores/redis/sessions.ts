@@ -1,0 +1,165 @@
+import { UnisessionError } from '../../core/errors.js';
+import type { AttributeKey, LoadedSession, SessionChange, SessionMeta } from '../../core/store.js';
+import type { RedisClient } from './client.js';
+import {
+  checkAttributeKey,
+  encodePrincipal,
+  expiryScore,
+  isAttributeField,
+  META_FIELD_NAMES,
+  metaFromFields,
+  metaFromFlat,
+  metaPairs,
+  type RedisLayout,
+} from './layout.js';
+import { evalScript, type LuaScript, SCRIPTS, type ScriptReply } from './scripts.js';
+
+export const isCluster = (client: RedisClient) => (client as { isCluster?: boolean }).isCluster === true;
+
+const flatten = (attributes: Map<AttributeKey, string>) =>
+  [...attributes].flatMap(([key, value]) => [checkAttributeKey(key), value]);
+const exists = (id: string) => new UnisessionError('UNISESSION_SESSION_EXISTS', id);
+
+/** The values at `fields` of a HMGET reply that starts at `offset`, present ones only. */
+function present(fields: string[], values: Array<string | null>, offset: number): Map<AttributeKey, string> {
+  const result = new Map<AttributeKey, string>();
+  fields.forEach((field, i) => {
+    const value = values[offset + i];
+    if (value !== null && value !== undefined) result.set(field, value);
+  });
+  return result;
+}
+
+/** The session operations: one hash per session, changed by the Lua scripts of scripts.ts. */
+export class RedisSessions {
+  constructor(
+    private readonly layout: RedisLayout,
+    /** How long past expiresAt Redis keeps a hash (see expiryGraceMs). */
+    private readonly grace: number,
+  ) {}
+
+  /**
+   * Runs a session script. Standalone: it maintains the indexes itself (one atomic round trip).
+   * Cluster: the indexes are in another slot, so their changes follow in a second script.
+   */
+  async run(
+    client: RedisClient,
+    script: LuaScript,
+    keys: string[],
+    args: string[],
+  ): Promise<[string, string[]]> {
+    const { layout } = this;
+    const prefix = isCluster(client) ? '' : layout.indexPrefix;
+    const [status, payload, ops] = (await evalScript(client, script, keys, [prefix, ...args])) as ScriptReply;
+    if (ops.length > 0) await evalScript(client, SCRIPTS.index, [layout.apps], [layout.indexPrefix, ...ops]);
+    return [status, payload];
+  }
+
+  async load(client: RedisClient, id: string, keys: AttributeKey[] | 'all', now: number) {
+    const key = this.layout.session(id);
+    let loaded: LoadedSession | null;
+    if (keys === 'all') {
+      // A plain HGETALL: packing the hash into one reply in Lua halves the client's decoding
+      // but costs Redis, the component every node shares, two to eight times the CPU.
+      const hash = await client.hgetall(key);
+      const meta = metaFromFields(id, (field) => hash[field]);
+      const fields = Object.keys(hash).filter(isAttributeField);
+      loaded = meta && { meta, attributes: new Map(fields.map((field) => [field, hash[field]!])) };
+    } else {
+      const wanted = keys.filter(isAttributeField);
+      const values = await client.hmget(key, ...META_FIELD_NAMES, ...wanted);
+      const meta = metaFromFields(id, (field) => values[META_FIELD_NAMES.indexOf(field)]);
+      loaded = meta && { meta, attributes: present(wanted, values, META_FIELD_NAMES.length) };
+    }
+    // Redis keeps the hash for a grace period past expiresAt (see expiryGraceMs): check it here.
+    const expiresAt = loaded?.meta.expiresAt ?? null;
+    return expiresAt !== null && expiresAt <= now ? null : loaded;
+  }
+
+  async loadAttributes(client: RedisClient, id: string, keys: AttributeKey[]) {
+    const wanted = keys.filter(isAttributeField);
+    if (wanted.length === 0) return new Map<AttributeKey, string>();
+    return present(wanted, await client.hmget(this.layout.session(id), ...wanted), 0);
+  }
+
+  async create(client: RedisClient, meta: SessionMeta, attributes: Map<AttributeKey, string>) {
+    if (!(await this.put(client, meta, [...metaPairs(meta), ...flatten(attributes)]))) throw exists(meta.id);
+  }
+
+  async update(client: RedisClient, id: string, change: SessionChange) {
+    const set = flatten(change.set ?? new Map());
+    const remove = (change.remove ?? []).map(checkAttributeKey);
+    const patch = change.meta ?? {};
+    const pairs = [
+      ...metaPairs({ lastAccessedAt: patch.lastAccessedAt, maxInactive: patch.maxInactive }),
+      ...set,
+    ];
+    const expires =
+      patch.expiresAt === undefined ? '' : patch.expiresAt === null ? 'null' : String(patch.expiresAt);
+    const principal =
+      patch.principal === undefined ? '' : patch.principal === null ? '-' : encodePrincipal(patch.principal);
+    const [status] = await this.run(
+      client,
+      SCRIPTS.update,
+      [this.layout.session(id)],
+      [
+        id,
+        expires,
+        this.pexpireAt(patch.expiresAt ?? null),
+        principal,
+        String(pairs.length),
+        ...pairs,
+        ...remove,
+      ],
+    );
+    return status === 'ok';
+  }
+
+  async destroy(client: RedisClient, id: string) {
+    const [status, fields] = await this.run(client, SCRIPTS.destroy, [this.layout.session(id)], [id, '', '']);
+    return status === 'deleted' ? metaFromFlat(id, fields) : null;
+  }
+
+  async rename(client: RedisClient, oldId: string, newId: string) {
+    const { layout } = this;
+    if (!isCluster(client)) {
+      const keys = [layout.session(oldId), layout.session(newId)];
+      const [status] = await this.run(client, SCRIPTS.rename, keys, [oldId, newId]);
+      if (status === 'exists') throw exists(newId);
+      return status === 'ok';
+    }
+    // Cluster: the ids hash to different slots, so no single command moves the hash.
+    // Take it (read + delete in one script: from here on the old id loads nothing), then
+    // write it under the new id. A failure between the two loses the session; see the docs.
+    const [status, flat] = await this.run(client, SCRIPTS.take, [layout.session(oldId)], [oldId]);
+    if (status === 'gone') return false;
+    const meta = metaFromFlat(newId, flat)!;
+    if (!(await this.put(client, meta, flat))) {
+      await this.put(client, { ...meta, id: oldId }, flat);
+      throw exists(newId);
+    }
+    return true;
+  }
+
+  /** Writes a session from field/value pairs (create, and the second half of a Cluster rename). */
+  private async put(client: RedisClient, meta: SessionMeta, pairs: string[]): Promise<boolean> {
+    const [status] = await this.run(
+      client,
+      SCRIPTS.create,
+      [this.layout.session(meta.id)],
+      [
+        meta.id,
+        meta.app,
+        expiryScore(meta.expiresAt),
+        encodePrincipal(meta.principal),
+        this.pexpireAt(meta.expiresAt),
+        ...pairs,
+      ],
+    );
+    return status === 'ok';
+  }
+
+  private pexpireAt(expiresAt: number | null): string {
+    return expiresAt === null ? '' : String(Math.ceil(expiresAt + this.grace));
+  }
+}
