@@ -16,6 +16,7 @@ import { generateSessionId } from '../../src/core/id.js';
 import type { SessionManager } from '../../src/core/manager.js';
 import type { SessionOptions } from '../../src/core/options.js';
 import type { RequestInfo } from '../../src/core/request.js';
+import { internalsOf } from '../../src/core/session.js';
 import { IdSigner } from '../../src/core/signing.js';
 import type { Store } from '../../src/core/store.js';
 import { createSessionManager } from '../../src/index.js';
@@ -143,8 +144,8 @@ describe('attribute names (2, 13)', () => {
     for (const bad of ['', 'x\u0000y', 'x\ud800', 'x\udbff', '\udc00x', 'x'.repeat(201)]) {
       for (const call of [session.get(bad), session.has(bad), session.remove(bad), session.set(bad, 1)])
         await assert.rejects(call, { code: 'UNISESSION_INVALID_NAME' }, JSON.stringify(bad));
-      assert.throws(() => session.setSync(bad, 1), { code: 'UNISESSION_INVALID_NAME' });
-      assert.throws(() => session.removeSync(bad), { code: 'UNISESSION_INVALID_NAME' });
+      assert.throws(() => internalsOf(session).setSync(bad, 1), { code: 'UNISESSION_INVALID_NAME' });
+      assert.throws(() => internalsOf(session).removeSync(bad), { code: 'UNISESSION_INVALID_NAME' });
     }
     await session.set('ok \ud83c\udf89', 1);
     assert.deepEqual(await session.all(), { 'ok \ud83c\udf89': 1 }, 'a surrogate pair is well-formed');
@@ -170,8 +171,8 @@ describe('attribute names (2, 13)', () => {
       assert.deepEqual(all, { user: 'ann' });
       assert.equal(Object.getPrototypeOf(all), Object.prototype);
       assert.equal((all as { isAdmin?: boolean }).isAdmin, undefined);
-      assert.deepEqual(session.loadedNames().sort(), ['n', 'user']);
-      assert.equal(session.peek('__proto__'), undefined);
+      assert.deepEqual(internalsOf(session).loadedNames().sort(), ['n', 'user']);
+      assert.equal(internalsOf(session).peek('__proto__'), undefined);
       const kept = await store.load(id, 'all', Date.now());
       assert.deepEqual(
         [...kept!.attributes.keys()].sort(),
@@ -398,10 +399,12 @@ describe('lifetimes (15)', () => {
   it('accept finite numbers >= 0 only', async () => {
     const sessions = manager();
     const session = sessions.open(request());
-    await session.load();
+    await internalsOf(session).load();
     for (const bad of [null, true, '5', [], Number.NaN, -1, Number.POSITIVE_INFINITY, undefined]) {
       await assert.rejects(session.setMaxInactive(bad as never), { code: 'UNISESSION_INVALID_ARGUMENT' });
-      assert.throws(() => session.setMaxInactiveSync(bad as never), { code: 'UNISESSION_INVALID_ARGUMENT' });
+      assert.throws(() => internalsOf(session).setMaxInactiveSync(bad as never), {
+        code: 'UNISESSION_INVALID_ARGUMENT',
+      });
     }
     assert.equal((await session.metadata())!.maxInactive, 30 * 60_000, 'unchanged');
     await session.setMaxInactive(0);

@@ -1,5 +1,5 @@
-import { UnisessionError } from './errors.js';
-import type { Session } from './session.js';
+import { UnisessionError } from '../../core/errors.js';
+import type { SessionInternals } from '../../core/session.js';
 
 /**
  * Property-style sessions (express-session, koa-session, @fastify/session): the attributes are
@@ -73,7 +73,11 @@ export function guardPrototype(target: object): void {
  * (the getter then turns into a plain data property), so a request that reads one attribute
  * of a large session decodes, and re-encodes, only that one.
  */
-export function fillFromHandle(target: object, handle: Session, reserved: ReadonlySet<string>): void {
+export function fillFromHandle(
+  target: object,
+  handle: SessionInternals,
+  reserved: ReadonlySet<string>,
+): void {
   const baseline = new Map<string, unknown>();
   baselines.set(target, baseline);
   for (const name of handle.loadedNames()) {
@@ -112,7 +116,7 @@ export function fillFromHandle(target: object, handle: Session, reserved: Readon
  * reassigned value is set, an `undefined` or deleted one is removed. Everything else is left
  * to the handle. Throws `UNISESSION_INVALID_NAME` for a reserved name, before changing anything.
  */
-export function syncToHandle(target: object, handle: Session, reserved: ReadonlySet<string>): void {
+export function syncToHandle(target: object, handle: SessionInternals, reserved: ReadonlySet<string>): void {
   const baseline = baselines.get(target) ?? new Map<string, unknown>();
   const current = new Map<string, unknown>();
   const changed: string[] = [];
@@ -143,7 +147,7 @@ export function clearProperties(target: object): void {
 }
 
 /** Empties `target` and fills it again from the handle (after a reload or a new, empty session). */
-export function refill(target: object, handle: Session, reserved: ReadonlySet<string>): void {
+export function refill(target: object, handle: SessionInternals, reserved: ReadonlySet<string>): void {
   clearProperties(target);
   fillFromHandle(target, handle, reserved);
 }
