@@ -75,7 +75,7 @@ const plugin: FastifyPluginAsync<FastifyUnisessionOptions> = async (fastify, opt
     request.sessionHandle = handle;
     request.session = new FastifySession(handle, request, report);
     internals.onBeforeCommit(() => {
-      if (request.session) syncToHandle(request.session, internals, RESERVED);
+      if (request.session) syncToHandle(request.session, handle, RESERVED);
     });
   });
 

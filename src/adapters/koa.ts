@@ -72,7 +72,7 @@ export function unisession(managerOrOptions: SessionManager | SessionOptions): M
     });
     ctx.sessionHandle = handle;
     internals.onBeforeCommit(() => {
-      if (current) syncToHandle(current, internals, RESERVED);
+      if (current) syncToHandle(current, handle, RESERVED);
     });
 
     const finish = async () => {

@@ -1,13 +1,7 @@
 import type { Request } from 'express';
 import { internalsOf, type Session } from '../../core/session.js';
 import { type Callback, settle } from '../kit/commit.js';
-import {
-  defineHidden,
-  fillFromHandle,
-  guardPrototype,
-  reservedNames,
-  syncToHandle,
-} from '../kit/property-session.js';
+import { defineHidden, exposeAttributes, reservedNames, syncToHandle } from '../kit/property-session.js';
 
 /** The cookie as express-session exposes it on `req.session.cookie`. */
 export class SessionCookie {
@@ -47,9 +41,8 @@ export class ExpressSession {
 
   constructor(handle: Session, req: Request, cookie: SessionCookie, fail: (error: unknown) => void) {
     defineHidden(this, { handle, req, cookie });
-    guardPrototype(this);
     this.#fail = fail;
-    fillFromHandle(this, internalsOf(handle), RESERVED);
+    exposeAttributes(this, handle, RESERVED);
   }
 
   get id(): string {
@@ -127,9 +120,8 @@ export function syncFromRequest(req: Request, handle: Session, initialMaxAge: nu
   const session = req.session as (ExpressSession & Record<string, unknown>) | undefined;
   if (!(session instanceof ExpressSession) || (session as unknown as { handle: Session }).handle !== handle)
     return;
-  const internals = internalsOf(handle);
-  syncToHandle(session, internals, RESERVED);
+  syncToHandle(session, handle, RESERVED);
   if (session.cookie.originalMaxAge !== initialMaxAge && session.cookie.originalMaxAge !== null) {
-    internals.setMaxInactiveSync(session.cookie.originalMaxAge);
+    internalsOf(handle).setMaxInactiveSync(session.cookie.originalMaxAge);
   }
 }

@@ -1,14 +1,7 @@
 import type { FastifyRequest } from 'fastify';
-import { internalsOf, type Session } from '../../core/session.js';
+import type { Session } from '../../core/session.js';
 import { type Callback, settle } from '../kit/commit.js';
-import {
-  defineValue,
-  fillFromHandle,
-  guardPrototype,
-  refill,
-  reservedNameError,
-  reservedNames,
-} from '../kit/property-session.js';
+import { exposeAttributes, handleOf, refill, reservedNames, setAttribute } from '../kit/property-session.js';
 
 /** Augment to type your session data: `declare module 'unisession/fastify' { interface SessionData { user: string } }` */
 // biome-ignore lint/suspicious/noEmptyInterface: an interface users augment.
@@ -19,24 +12,21 @@ export interface SessionData {}
  * properties) on the session loaded in `onRequest`; changes are committed once, in `onSend`.
  */
 export class FastifySession {
-  readonly #handle: Session;
   readonly #request: FastifyRequest;
   readonly #report: (error: unknown) => void;
 
   constructor(handle: Session, request: FastifyRequest, report: (error: unknown) => void) {
-    this.#handle = handle;
     this.#request = request;
     this.#report = report;
-    guardPrototype(this);
-    fillFromHandle(this, internalsOf(handle), RESERVED);
+    exposeAttributes(this, handle, RESERVED);
   }
 
   get sessionId(): string | undefined {
-    return this.#handle.id;
+    return handleOf(this).id;
   }
 
   get isNew(): boolean {
-    return this.#handle.isNew;
+    return handleOf(this).isNew;
   }
 
   /** An attribute; undefined for a reserved name (a method's, say): read those on `request.sessionHandle`. */
@@ -52,8 +42,7 @@ export class FastifySession {
   set<K extends keyof SessionData>(key: K, value: SessionData[K]): void;
   set(key: string, value: unknown): void;
   set(key: string, value: unknown): void {
-    if (RESERVED.has(key)) throw reservedNameError(key);
-    defineValue(this, key, value);
+    setAttribute(this, key, value, RESERVED);
   }
 
   /** A new id and an empty session, keeping only `keep` (as @fastify/session's `ignoreFields`). */
@@ -61,8 +50,8 @@ export class FastifySession {
     const fields = Array.isArray(keep) ? keep : [];
     return this.#settle(typeof keep === 'function' ? keep : callback, async () => {
       const kept = fields.map((name) => [name, this.get(name)] as const);
-      await this.#handle.regenerate({ keepAttributes: false });
-      refill(this, internalsOf(this.#handle), RESERVED);
+      await handleOf(this).regenerate({ keepAttributes: false });
+      refill(this, RESERVED);
       for (const [name, value] of kept) if (value !== undefined) this.set(name, value);
     });
   }
@@ -70,7 +59,7 @@ export class FastifySession {
   /** Ends the session everywhere; `request.session` is null afterwards. */
   destroy(callback?: Callback): Promise<void> {
     return this.#settle(callback, async () => {
-      await this.#handle.invalidate();
+      await handleOf(this).invalidate();
       (this.#request as { session: FastifySession | null }).session = null;
     });
   }
@@ -78,20 +67,20 @@ export class FastifySession {
   /** Writes the changes now rather than in `onSend`. */
   save(callback?: Callback): Promise<void> {
     // The handle's commit copies this object's changes in first (see the onRequest hook).
-    return this.#settle(callback, () => this.#handle.commit());
+    return this.#settle(callback, () => handleOf(this).commit());
   }
 
   /** Drops unsaved changes and reads the session again from the store. */
   reload(callback?: Callback): Promise<void> {
     return this.#settle(callback, async () => {
-      await this.#handle.reload();
-      refill(this, internalsOf(this.#handle), RESERVED);
+      await handleOf(this).reload();
+      refill(this, RESERVED);
     });
   }
 
   /** Records the access at commit even when the touch throttle would skip it. */
   touch(): void {
-    this.#handle.touch();
+    handleOf(this).touch();
   }
 
   /**

@@ -3,12 +3,11 @@ import { invalidArgument } from '../../core/validate.js';
 import { commitHeaders } from '../kit/commit.js';
 import {
   clearProperties,
-  defineValue,
-  fillFromHandle,
-  guardPrototype,
+  exposeAttributes,
+  handleOf,
   refill,
-  reservedNameError,
   reservedNames,
+  setAttribute,
 } from '../kit/property-session.js';
 
 /** Adds response headers to the Koa context. */
@@ -19,23 +18,16 @@ export type AppendHeaders = (headers: Array<[string, string]>) => void;
  * they are copied into the native handle once, when it commits.
  */
 export class KoaSession {
-  readonly #handle: Session;
   readonly #append: AppendHeaders;
 
   constructor(handle: Session, append: AppendHeaders) {
-    this.#handle = handle;
     this.#append = append;
-    guardPrototype(this);
-    fillFromHandle(this, internalsOf(handle), RESERVED);
-  }
-
-  get id(): string | undefined {
-    return this.#handle.id;
+    exposeAttributes(this, handle, RESERVED);
   }
 
   /** True when the session did not exist before this request. */
   get isNew(): boolean {
-    return this.#handle.isNew;
+    return handleOf(this).isNew;
   }
 
   /** True when the session holds at least one attribute (koa-session's `populated`). */
@@ -43,9 +35,14 @@ export class KoaSession {
     return Object.keys(this).length > 0;
   }
 
+  /** The session id (a new one after `regenerate()`). */
+  get id(): string | undefined {
+    return handleOf(this).id;
+  }
+
   /** Setting it changes this session's sliding lifetime in ms ("remember me"). */
   set maxAge(ms: number) {
-    internalsOf(this.#handle).setMaxInactiveSync(ms);
+    internalsOf(handleOf(this)).setMaxInactiveSync(ms);
   }
 
   /** The attributes as a plain object. */
@@ -59,13 +56,13 @@ export class KoaSession {
    */
   async save(): Promise<void> {
     // The handle's commit copies `ctx.session`'s changes in first (see the middleware).
-    this.#append(await commitHeaders(this.#handle));
+    this.#append(await commitHeaders(handleOf(this)));
   }
 
   /** A new id; the old one then loads nothing anywhere. Keeps the attributes unless told not to. */
   async regenerate(options: { keepAttributes?: boolean } = {}): Promise<void> {
-    await this.#handle.regenerate(options);
-    if (options.keepAttributes === false) refill(this, internalsOf(this.#handle), RESERVED);
+    await handleOf(this).regenerate(options);
+    if (options.keepAttributes === false) refill(this, RESERVED);
   }
 }
 
@@ -82,8 +79,7 @@ export function replacement(handle: Session, append: AppendHeaders, value: unkno
   const session = new KoaSession(handle, append);
   clearProperties(session);
   for (const [name, attribute] of Object.entries(value)) {
-    if (RESERVED.has(name)) throw reservedNameError(name);
-    defineValue(session, name, attribute);
+    setAttribute(session, name, attribute, RESERVED);
   }
   return session;
 }
