@@ -39,7 +39,7 @@ export class Transport {
   private readonly sent = new Set<string>();
 
   constructor(
-    private readonly context: SessionContext,
+    private readonly context: Pick<SessionContext, 'options' | 'signer' | 'trusted'>,
     request: RequestInfo,
     ignored: boolean,
   ) {

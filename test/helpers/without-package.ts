@@ -7,8 +7,8 @@ export const sourcePath = (relative: string) =>
   fileURLToPath(new URL(`../../src/${relative}`, import.meta.url));
 
 /**
- * Runs an ES module `script` in a child process whose module resolver cannot find
- * `packageName`, as in an app that never installed it. Resolves to what it printed.
+ * Runs an ES module `script` in a child process whose module resolvers (import and require)
+ * cannot find `packageName`, as in an app that never installed it. Resolves to what it printed.
  */
 export async function runWithoutPackage(packageName: string, script: string): Promise<string> {
   const hook = `export async function resolve(specifier, context, next) {
@@ -17,8 +17,16 @@ export async function runWithoutPackage(packageName: string, script: string): Pr
     }
     return next(specifier, context);
   }`;
-  const register = `import { register } from 'node:module';
-    register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
+  // import() goes through the hook above; require() (createRequire) through _resolveFilename.
+  const register = `import Module, { register } from 'node:module';
+    register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});
+    const resolveFilename = Module._resolveFilename;
+    Module._resolveFilename = function (request, ...rest) {
+      if (request === ${JSON.stringify(packageName)}) {
+        throw Object.assign(new Error('Cannot find module ' + request), { code: 'MODULE_NOT_FOUND' });
+      }
+      return resolveFilename.call(this, request, ...rest);
+    };`;
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [
