@@ -1,8 +1,8 @@
 import { Buffer } from 'node:buffer';
-import { type Codec, MAX_VALUE_DEPTH } from '../core/codec.js';
 import { UnisessionError } from '../core/errors.js';
 import { checkOptions } from '../core/validate.js';
 import { nestingOf } from './depth.js';
+import { type Codec, MAX_VALUE_DEPTH } from './types.js';
 
 /*
  * A compact binary codec for apps that never read sessions by eye. Stores keep strings, so

@@ -7,8 +7,10 @@ export const sourcePath = (relative: string) =>
   fileURLToPath(new URL(`../../src/${relative}`, import.meta.url));
 
 /**
- * Runs an ES module `script` in a child process whose module resolvers (import and require)
- * cannot find `packageName`, as in an app that never installed it. Resolves to what it printed.
+ * Runs an ES module `script` in a child process whose module resolvers cannot find
+ * `packageName`, as in an app that never installed it: neither `import` (a resolve hook) nor
+ * `require()` (which the hook does not reach on Node 20, so its resolver is wrapped too).
+ * Resolves to what it printed.
  */
 export async function runWithoutPackage(packageName: string, script: string): Promise<string> {
   const hook = `export async function resolve(specifier, context, next) {
@@ -17,7 +19,6 @@ export async function runWithoutPackage(packageName: string, script: string): Pr
     }
     return next(specifier, context);
   }`;
-  // import() goes through the hook above; require() (createRequire) through _resolveFilename.
   const register = `import Module, { register } from 'node:module';
     register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});
     const resolveFilename = Module._resolveFilename;
