@@ -23,8 +23,9 @@ export function createSessionManager(options: SessionOptions): SessionManager {
 }
 
 export { jsonCodec } from './codec/json.js';
-export type { Codec, CodecPlugin } from './codec/types.js';
-export { definePlugin, MAX_VALUE_DEPTH } from './codec/types.js';
+export type { CodecPlugin } from './codec/types.js';
+export { definePlugin } from './codec/types.js';
+export { type Codec, MAX_VALUE_DEPTH } from './core/codec.js';
 export { ERROR_CODES, type ErrorCode, isUnisessionError, UnisessionError } from './core/errors.js';
 export type { SessionEventName, SessionEvents } from './core/events.js';
 export { SessionManager } from './core/manager.js';

@@ -1,10 +1,11 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { SessionManager } from '../core/manager.js';
+import type { SessionManager } from '../core/manager.js';
 import type { SessionOptions } from '../core/options.js';
 import type { RequestInfo } from '../core/request.js';
 import type { Session } from '../core/session.js';
-import { createSessionManager } from '../index.js';
-import { webRequestInfo } from './web.js';
+import { commitHeaders } from './kit/commit.js';
+import { setUpAdapter } from './kit/setup.js';
+import { webRequestInfo } from './web/fetch.js';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -43,19 +44,18 @@ export function honoRequestInfo(c: Context): RequestInfo {
 export function unisession(
   managerOrOptions: SessionManager | SessionOptions,
 ): MiddlewareHandler & { manager: SessionManager } {
-  const manager =
-    managerOrOptions instanceof SessionManager ? managerOrOptions : createSessionManager(managerOrOptions);
+  const { manager } = setUpAdapter('unisession (hono)', managerOrOptions);
   const middleware: MiddlewareHandler = async (c, next) => {
     if (manager.isIgnored(c.req.path)) return next();
     const session = manager.open(honoRequestInfo(c));
     c.set('session', session);
     await next();
-    await session.commit();
-    const headers = session.responseHeaders();
+    const headers = await commitHeaders(session);
     if (headers.length === 0) return;
     // Always on a copy (assigning c.res makes Hono keep one): a Response the handler returns to
     // several requests must not carry one client's cookie to the next, and one from fetch() or
-    // Response.redirect() has immutable headers anyway.
+    // Response.redirect() has immutable headers anyway. Appended after the assignment: when the
+    // previous response has Set-Cookie headers, Hono's setter puts them in place of the new one's.
     c.res = new Response(c.res.body, c.res);
     for (const [name, value] of headers) c.res.headers.append(name, value);
   };

@@ -1,20 +1,15 @@
 import type { Context, Middleware, Next } from 'koa';
-import { SessionManager } from '../core/manager.js';
+import type { SessionManager } from '../core/manager.js';
 import type { SessionOptions } from '../core/options.js';
-import {
-  clearProperties,
-  defineValue,
-  fillFromHandle,
-  guardPrototype,
-  refill,
-  reservedNameError,
-  reservedNames,
-  syncToHandle,
-} from '../core/property-session.js';
-import type { Session } from '../core/session.js';
-import { invalidArgument } from '../core/validate.js';
-import { createSessionManager } from '../index.js';
-import { nodeRequestInfo } from './node.js';
+import { internalsOf, type Session } from '../core/session.js';
+import { commitHeaders } from './kit/commit.js';
+import { syncToHandle } from './kit/property-session.js';
+import { setUpAdapter } from './kit/setup.js';
+import { trustRule } from './kit/trust.js';
+import { type AppendHeaders, KoaSession, RESERVED, replacement } from './koa/session.js';
+import { nodeRequestInfo } from './node/request.js';
+
+export { KoaSession } from './koa/session.js';
 
 /** Augment to type your session data: `declare module 'unisession/koa' { interface SessionData { views: number } }` */
 // biome-ignore lint/suspicious/noEmptyInterface: an interface users augment.
@@ -32,81 +27,6 @@ declare module 'koa' {
 }
 
 /**
- * `ctx.session`: the attributes are its own enumerable properties (`ctx.session.views = 1`);
- * they are copied into the native handle once, when it commits.
- */
-export class KoaSession {
-  readonly #handle: Session;
-  readonly #applyHeaders: () => void;
-
-  constructor(handle: Session, applyHeaders: () => void) {
-    this.#handle = handle;
-    this.#applyHeaders = applyHeaders;
-    guardPrototype(this);
-    fillFromHandle(this, handle, RESERVED);
-  }
-
-  get id(): string | undefined {
-    return this.#handle.id;
-  }
-
-  /** True when the session did not exist before this request. */
-  get isNew(): boolean {
-    return this.#handle.isNew;
-  }
-
-  /** True when the session holds at least one attribute (koa-session's `populated`). */
-  get populated(): boolean {
-    return Object.keys(this).length > 0;
-  }
-
-  /** Setting it changes this session's sliding lifetime in ms ("remember me"). */
-  set maxAge(ms: number) {
-    this.#handle.setMaxInactiveSync(ms);
-  }
-
-  /** The attributes as a plain object. */
-  toJSON(): Record<string, unknown> {
-    return Object.fromEntries(Object.entries(this));
-  }
-
-  /**
-   * Writes the changes and sets the cookie now, instead of after the middleware chain: call
-   * it before writing to `ctx.res` yourself (`ctx.respond = false`).
-   */
-  async save(): Promise<void> {
-    // The handle's commit copies `ctx.session`'s changes in first (see the middleware).
-    await this.#handle.commit();
-    this.#applyHeaders();
-  }
-
-  /** A new id; the old one then loads nothing anywhere. Keeps the attributes unless told not to. */
-  async regenerate(options: { keepAttributes?: boolean } = {}): Promise<void> {
-    await this.#handle.regenerate(options);
-    if (options.keepAttributes === false) refill(this, this.#handle, RESERVED);
-  }
-}
-
-/**
- * The names `ctx.session` keeps for itself (its methods and getters, Object.prototype's): a
- * stored attribute with one of these names is read through `ctx.sessionHandle` only.
- */
-const RESERVED = reservedNames(KoaSession);
-
-/** `ctx.session = { ... }`: a session whose attributes are exactly `value`'s, the loaded ones removed. */
-function replacement(handle: Session, applyHeaders: () => void, value: unknown): KoaSession {
-  if (typeof value !== 'object' || value === null)
-    throw invalidArgument('ctx.session =', 'the value', 'null or an object', value);
-  const session = new KoaSession(handle, applyHeaders);
-  clearProperties(session);
-  for (const [name, attribute] of Object.entries(value)) {
-    if (RESERVED.has(name)) throw reservedNameError(name);
-    defineValue(session, name, attribute);
-  }
-  return session;
-}
-
-/**
  * Koa middleware. The session is loaded before downstream middleware runs (one store round
  * trip when the client has a session cookie, none otherwise) and committed after it, before
  * Koa writes the response, so a redirect or a streamed body never overtakes the save.
@@ -118,30 +38,23 @@ function replacement(handle: Session, applyHeaders: () => void, value: unknown):
 export function unisession(managerOrOptions: SessionManager | SessionOptions): Middleware & {
   manager: SessionManager;
 } {
-  const manager =
-    managerOrOptions instanceof SessionManager ? managerOrOptions : createSessionManager(managerOrOptions);
+  const setup = setUpAdapter('unisession (koa)', managerOrOptions);
+  const { manager } = setup;
   // Without a trustProxy option of our own, follow Koa's `app.proxy`, as koa-session does.
-  const useKoaTrust =
-    !(managerOrOptions instanceof SessionManager) && managerOrOptions.trustProxy === undefined;
+  const trusted = trustRule(setup.options);
 
   const middleware = async (ctx: Context, next: Next) => {
     if (manager.isIgnored(ctx.originalUrl)) return next();
     const info = { ...nodeRequestInfo(ctx.req), url: ctx.originalUrl };
-    const handle = manager.open(
-      useKoaTrust ? { ...info, encrypted: ctx.secure, remoteAddress: ctx.ip } : info,
-    );
+    const handle = manager.open(trusted(info, () => ({ encrypted: ctx.secure, remoteAddress: ctx.ip })));
+    const internals = internalsOf(handle);
     // A store failure throws the UnisessionError (status 503) into Koa's error handling.
-    await handle.load();
-    const applied = new Set<string>();
-    // Idempotent, because save() may have set the same headers already.
-    const applyHeaders = () => {
-      for (const [name, value] of handle.responseHeaders()) {
-        if (applied.has(`${name}\n${value}`)) continue;
-        applied.add(`${name}\n${value}`);
-        ctx.append(name, value);
-      }
+    await internals.load();
+    // The handle hands each header out once, so save() and the commit below both just append.
+    const append: AppendHeaders = (headers) => {
+      for (const [name, value] of headers) ctx.append(name, value);
     };
-    let current: KoaSession | null = new KoaSession(handle, applyHeaders);
+    let current: KoaSession | null = new KoaSession(handle, append);
     let destroyed = false;
     Object.defineProperty(ctx, 'session', {
       configurable: true,
@@ -154,18 +67,17 @@ export function unisession(managerOrOptions: SessionManager | SessionOptions): M
           current = null;
           return;
         }
-        current = replacement(handle, applyHeaders, value);
+        current = replacement(handle, append, value);
       },
     });
     ctx.sessionHandle = handle;
-    handle.onBeforeCommit(() => {
+    internals.onBeforeCommit(() => {
       if (current) syncToHandle(current, handle, RESERVED);
     });
 
     const finish = async () => {
       if (destroyed) await handle.invalidate();
-      await handle.commit();
-      applyHeaders();
+      append(await commitHeaders(handle));
     };
     try {
       await next();

@@ -1,9 +1,12 @@
-import { SessionManager } from '../core/manager.js';
+import type { SessionManager } from '../core/manager.js';
 import type { SessionOptions } from '../core/options.js';
-import type { RequestInfo } from '../core/request.js';
 import type { Session } from '../core/session.js';
 import { checkOptions, is } from '../core/validate.js';
-import { createSessionManager } from '../index.js';
+import { commitHeaders } from './kit/commit.js';
+import { setUpAdapter } from './kit/setup.js';
+import { appendResponseHeaders, webRequestInfo } from './web/fetch.js';
+
+export { appendResponseHeaders, webRequestInfo } from './web/fetch.js';
 
 export interface WithSessionOptions {
   /**
@@ -12,34 +15,6 @@ export interface WithSessionOptions {
    * @default undefined (unknown)
    */
   remoteAddress?: (request: Request) => string | undefined;
-}
-
-/**
- * The core's view of a Fetch API request. TLS is read from the URL's scheme, which is what a
- * fetch-style server reports; behind a proxy, `trustProxy` plus X-Forwarded-Proto apply.
- */
-export function webRequestInfo(request: Request, remoteAddress?: string): RequestInfo {
-  const url = new URL(request.url);
-  return {
-    url: url.pathname + url.search,
-    method: request.method,
-    header: (name) => request.headers.get(name) ?? undefined,
-    remoteAddress,
-    encrypted: url.protocol === 'https:',
-  };
-}
-
-/**
- * A copy of the Response with the session's headers added (the Response itself when there
- * are none). Never the Response itself: one a handler returns to several requests (a shared
- * `new Response(null, { status: 204 })`, say) must not carry one client's cookie to the next,
- * and one from `fetch()` or `Response.redirect()` has immutable headers anyway.
- */
-export function appendResponseHeaders(response: Response, headers: Array<[string, string]>): Response {
-  if (headers.length === 0) return response;
-  const copy = new Response(response.body, response);
-  for (const [name, value] of headers) copy.headers.append(name, value);
-  return copy;
 }
 
 /**
@@ -63,14 +38,12 @@ export function withSession<Rest extends unknown[] = []>(
   options: WithSessionOptions = {},
 ): ((request: Request, ...rest: Rest) => Promise<Response>) & { manager: SessionManager } {
   checkOptions('withSession', options, { remoteAddress: is.function });
-  const manager =
-    managerOrOptions instanceof SessionManager ? managerOrOptions : createSessionManager(managerOrOptions);
+  const { manager } = setUpAdapter('withSession', managerOrOptions);
   const handle = async (request: Request, ...rest: Rest): Promise<Response> => {
     // On an ignored URL the handle touches nothing, and its commit is a no-op.
     const session = manager.open(webRequestInfo(request, options.remoteAddress?.(request)));
     const response = await handler(request, session, ...rest);
-    await session.commit();
-    return appendResponseHeaders(response, session.responseHeaders());
+    return appendResponseHeaders(response, await commitHeaders(session));
   };
   return Object.assign(handle, { manager });
 }

@@ -1,4 +1,4 @@
-import { MAX_VALUE_DEPTH } from './types.js';
+import { MAX_VALUE_DEPTH } from '../core/codec.js';
 
 /**
  * How a value nests, for codecs whose own encoder and decoder have no depth limit (msgpackr

@@ -1,7 +1,7 @@
 // The JSON codec's decoder: the tree JSON.parse made, back into values (the format is in json.ts).
 import { Buffer } from 'node:buffer';
+import { MAX_VALUE_DEPTH } from '../core/codec.js';
 import { type Ctx, errorMessage, Failure, setOwn, TAG, TYPED_ARRAYS } from './json-common.js';
-import { MAX_VALUE_DEPTH } from './types.js';
 
 /**
  * Decodes in place: the tree comes fresh from JSON.parse, so nobody else holds it. A tree

@@ -1,9 +1,10 @@
 import { Buffer } from 'node:buffer';
+import { type Codec, MAX_VALUE_DEPTH } from '../core/codec.js';
 import { UnisessionError } from '../core/errors.js';
 import { checkOptions, is } from '../core/validate.js';
 import { type Ctx, errorMessage, Failure, TAG, TYPED_ARRAYS } from './json-common.js';
 import { decodeValue } from './json-decode.js';
-import { type Codec, type CodecPlugin, MAX_VALUE_DEPTH } from './types.js';
+import type { CodecPlugin } from './types.js';
 
 /*
  * Wire format: plain JSON values are stored as themselves, so an admin UI shows ordinary

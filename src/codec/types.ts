@@ -1,23 +1,5 @@
-/**
- * How deeply a value may nest (objects, arrays, Maps, Sets, plugin data), in both codecs. A
- * session attribute is a record, not a tree of arbitrary depth; the limit keeps encoding and
- * decoding within a small, fixed stack, so a hostile or accidental deep value is a clear 413
- * (UNISESSION_VALUE_TOO_DEEP) at `set`, and a stored one reads as absent (a `decodeError`).
- */
-export const MAX_VALUE_DEPTH = 100;
-
-/** Turns one attribute value into stored text and back. */
-export interface Codec {
-  /** Short name, recorded nowhere yet but used in logs. */
-  readonly name: string;
-  /**
-   * Throws UnisessionError UNISESSION_ENCODE_FAILED (cycles, functions, symbols, unregistered
-   * class when strict), or UNISESSION_VALUE_TOO_DEEP past MAX_VALUE_DEPTH nested levels.
-   */
-  encode(value: unknown): string;
-  /** Throws UnisessionError UNISESSION_DECODE_FAILED on malformed text or unknown type alias. */
-  decode(text: string): unknown;
-}
+/** The JSON codec's plugin API. The `Codec` port itself is core's (src/core/codec.ts). */
+export { type Codec, MAX_VALUE_DEPTH } from '../core/codec.js';
 
 /**
  * A class registered under a short alias (bboss's "magic number"), so that its instances

@@ -1,4 +1,4 @@
-import type { Codec } from '../codec/types.js';
+import type { Codec } from './codec.js';
 import type { SessionEmitter } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import type { IdSigner } from './signing.js';

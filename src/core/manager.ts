@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Codec } from '../codec/types.js';
+import type { Codec } from './codec.js';
 import type { SessionContext } from './context.js';
 import { UnisessionError } from './errors.js';
 import { SessionEmitter, type SessionEventName, type SessionEvents } from './events.js';

@@ -1,5 +1,5 @@
 import { serialize } from 'cookie';
-import type { Codec } from '../codec/types.js';
+import type { Codec } from './codec.js';
 import { UnisessionError } from './errors.js';
 import { nameProblem } from './names.js';
 import type { TrustProxy } from './request.js';

@@ -1,19 +1,54 @@
-import { AttributeTable } from './attributes.js';
+import { type AttributeDelta, AttributeTable } from './attributes.js';
+import { expiryAt, planCommit } from './commit-plan.js';
 import type { SessionContext } from './context.js';
-import { clearedCookie, type PresentedIds, readSessionIds, sessionCookie } from './cookie.js';
 import { isUnisessionError, storeUnavailable, UnisessionError } from './errors.js';
 import { generateSessionId } from './id.js';
 import { checkName } from './names.js';
-import { clientAddress, isSecureRequest, type RequestInfo } from './request.js';
+import { clientAddress, type RequestInfo } from './request.js';
 import type { LoadedSession, MetaPatch, SessionMeta } from './store.js';
+import { Transport } from './transport.js';
 import { invalidArgument } from './validate.js';
 
 type State = 'unloaded' | 'ready' | 'ignored' | 'degraded';
 
 /**
+ * What only adapters do with a session, for the property-style session objects of Express,
+ * Koa and Fastify (`req.session.views = 1`): load up front, then read and write synchronously
+ * what is loaded, and copy the object's changes in just before each commit. Not on the public
+ * `Session`, whose users never need them; an adapter gets them with `internalsOf(session)`.
+ */
+export interface SessionInternals {
+  /** Loads the session now, so that the synchronous methods below have something to work on. */
+  load(): Promise<void>;
+  /** Attribute names this request has loaded or set (and not removed). */
+  loadedNames(): string[];
+  /** A loaded attribute, decoded now if it was not; never touches the store. */
+  peek(name: string): unknown;
+  /** Length of the stored text of a loaded attribute not decoded yet (0 if none): lets adapters decode big values lazily. */
+  undecodedLength(name: string): number;
+  /** A buffered `set`; throws UNISESSION_INVALID_OPTION before the load. */
+  setSync(name: string, value: unknown): void;
+  /** A buffered `remove`; a no-op before the load. */
+  removeSync(name: string): void;
+  /** `setMaxInactive` for a setter (Koa's `maxAge`); a no-op before the load. */
+  setMaxInactiveSync(ms: number): void;
+  /** A step each commit runs first (e.g. Express copies `req.session` into the handle). */
+  onBeforeCommit(step: () => void): void;
+}
+
+/** Set by `Session`'s static block, the one place outside its methods that may read its state. */
+let internalsOfSession: (session: Session) => SessionInternals;
+
+/** The adapter-only operations on `session` (see `SessionInternals`). Not exported by the package. */
+export function internalsOf(session: Session): SessionInternals {
+  return internalsOfSession(session);
+}
+
+/**
  * One request's view of one session. Nothing touches the store until the handler asks;
  * writes are buffered and go out in one delta at `commit()`, which adapters call before the
- * response headers leave.
+ * response headers leave. What it writes is `planCommit`'s decision; what the response says
+ * is the transport's (cookie or header).
  */
 export class Session {
   private state: State;
@@ -22,36 +57,19 @@ export class Session {
   private meta: SessionMeta | undefined;
   private persisted = false;
   private readonly attributes: AttributeTable;
-  /** The ids the request presents (cookie or header), best first. */
-  private readonly presented: PresentedIds;
-  /** The presented id that loaded: the session the client's cookie names. */
-  private clientId: string | undefined;
-  /** That id's signature came from an older secret: re-issue the cookie with the first one. */
-  private resign = false;
-  /**
-   * This request ended the session the client holds (invalidate, regenerate without keeping):
-   * only then does the response clear the cookie. A request that merely presented an unknown or
-   * stale id must not, or it would wipe the cookie a parallel login has just set.
-   */
-  private ended = false;
-  private readonly secure: boolean;
+  private readonly transport: Transport;
   private metaPatch: MetaPatch = {};
   private forceTouch = false;
-  private touched = false;
   private readonly beforeCommit: Array<() => void> = [];
+  private internals: SessionInternals | undefined;
 
   constructor(
     private readonly context: SessionContext,
     private readonly request: RequestInfo,
     ignored: boolean,
   ) {
-    const { options } = context;
     this.state = ignored ? 'ignored' : 'unloaded';
-    this.presented = ignored
-      ? { candidates: [], transport: 'cookie' }
-      : readSessionIds(request, options.cookie, options.header, context.signer);
-    this.secure =
-      options.cookie.secure === 'auto' ? isSecureRequest(request, context.trusted) : options.cookie.secure;
+    this.transport = new Transport(context, request, ignored);
     this.attributes = new AttributeTable(context);
   }
 
@@ -76,8 +94,7 @@ export class Session {
     return this.meta ? { ...this.meta, ...this.metaPatch } : undefined;
   }
 
-  /** Loads the session now (adapters that expose a synchronous API call this first). */
-  load(): Promise<void> {
+  private load(): Promise<void> {
     if (this.state !== 'unloaded') return Promise.resolve();
     this.loading ??= this.loadFromStore();
     return this.loading;
@@ -89,17 +106,15 @@ export class Session {
    */
   private async loadFromStore(): Promise<void> {
     const current = this.meta?.id;
-    const candidates = current !== undefined ? [{ id: current, resign: false }] : this.presented.candidates;
+    const candidates =
+      current !== undefined ? [{ id: current, resign: false }] : this.transport.presented.candidates;
     let loaded: LoadedSession | null = null;
     try {
       for (const candidate of candidates) {
         loaded = await this.context.store.load(candidate.id, this.context.preloadKeys, Date.now());
         if (loaded) {
           // A reload reads the current id, which the client may not hold yet.
-          if (current === undefined) {
-            this.clientId = candidate.id;
-            this.resign = candidate.resign;
-          }
+          if (current === undefined) this.transport.loadedFrom(candidate);
           break;
         }
       }
@@ -206,11 +221,10 @@ export class Session {
   async setMaxInactive(ms: number): Promise<void> {
     checkLifetime('setMaxInactive', ms);
     await this.ready();
-    this.setMaxInactiveSync(ms);
+    this.applyMaxInactive(ms);
   }
 
-  /** The synchronous form, for adapters' setters (Koa's `maxAge`); a no-op before the load. */
-  setMaxInactiveSync(ms: number): void {
+  private applyMaxInactive(ms: number): void {
     checkLifetime('setMaxInactive', ms);
     if (this.state !== 'ready') return;
     this.meta!.maxInactive = ms;
@@ -259,14 +273,9 @@ export class Session {
         const removed = await this.storeCall(() => this.context.store.destroy(meta.id));
         if (removed) this.context.events.emit('destroyed', { meta: removed, reason: 'invalidated' });
       });
-      this.ended = true;
+      this.transport.endedSession();
     }
     this.startFresh();
-  }
-
-  /** Adapters register a sync step here (e.g. Express copies `req.session` into the handle). */
-  onBeforeCommit(step: () => void): void {
-    this.beforeCommit.push(step);
   }
 
   /**
@@ -296,6 +305,16 @@ export class Session {
     await this.load();
   }
 
+  /**
+   * The response headers this request must send (Set-Cookie, and the id header when
+   * enabled) and has not been handed yet: call it after each `commit()` and add what it gives.
+   */
+  responseHeaders(): Array<[string, string]> {
+    if (this.state !== 'ready') return [];
+    const meta = this.meta!;
+    return this.transport.headers({ id: meta.id, persisted: this.persisted, maxInactive: meta.maxInactive });
+  }
+
   private commitChain(step: () => Promise<void>): Promise<void> {
     const next = this.committing.then(step);
     this.committing = next.catch(() => undefined);
@@ -306,37 +325,39 @@ export class Session {
     if (this.state !== 'ready') return;
     for (const step of this.beforeCommit) step();
     const meta = this.meta!;
-    const now = Date.now();
+    const { options } = this.context;
     const delta = this.attributes.delta();
-    const touchDue = this.forceTouch || now - meta.lastAccessedAt >= this.context.options.touchInterval;
-    const patch: MetaPatch = { ...this.metaPatch };
-    if (touchDue && this.persisted) {
-      patch.lastAccessedAt = now;
-      patch.expiresAt = expiryAt(now, { ...meta, ...patch });
-    }
-    const nothingToWrite =
-      delta.set.size === 0 && delta.remove.length === 0 && Object.keys(patch).length === 0;
+    const plan = planCommit({
+      persisted: this.persisted,
+      meta,
+      delta,
+      pending: this.metaPatch,
+      forceTouch: this.forceTouch,
+      touchInterval: options.touchInterval,
+      saveUninitialized: options.saveUninitialized,
+      now: Date.now(),
+    });
+    if (plan.write === 'create') await this.create(meta, plan.patch, delta);
+    else if (plan.write === 'update') await this.update(meta, plan.patch, delta);
+  }
 
-    if (!this.persisted) {
-      const wanted =
-        delta.set.size > 0 || this.context.options.saveUninitialized || this.forceTouch || patch.principal;
-      if (!wanted) return;
-      Object.assign(meta, patch);
-      await this.storeCall(() => this.context.store.create(meta, delta.set));
-      this.persisted = true;
-      this.afterWrite(delta, patch, true);
-      this.context.events.emit('created', { meta: { ...meta } });
-      this.attributes.emitChanges(meta.id, delta);
-      return;
-    }
-    if (nothingToWrite) return;
+  private async create(meta: SessionMeta, patch: MetaPatch, delta: AttributeDelta): Promise<void> {
+    Object.assign(meta, patch);
+    await this.storeCall(() => this.context.store.create(meta, delta.set));
+    this.persisted = true;
+    this.afterWrite(delta, true);
+    this.context.events.emit('created', { meta: { ...meta } });
+    this.attributes.emitChanges(meta.id, delta);
+  }
+
+  private async update(
+    meta: SessionMeta,
+    patch: MetaPatch | undefined,
+    delta: AttributeDelta,
+  ): Promise<void> {
     await this.attributes.resolvePriorValues(meta.id, delta);
     const applied = await this.storeCall(() =>
-      this.context.store.update(meta.id, {
-        meta: Object.keys(patch).length > 0 ? patch : undefined,
-        set: delta.set,
-        remove: delta.remove,
-      }),
+      this.context.store.update(meta.id, { meta: patch, set: delta.set, remove: delta.remove }),
     );
     if (!applied) {
       // Invalidated by another request meanwhile: never resurrect it; the client is logged out.
@@ -344,15 +365,15 @@ export class Session {
       return;
     }
     Object.assign(meta, patch);
-    this.afterWrite(delta, patch, false);
+    this.afterWrite(delta, patch?.lastAccessedAt !== undefined);
     this.attributes.emitChanges(meta.id, delta);
   }
 
-  private afterWrite(delta: ReturnType<AttributeTable['delta']>, patch: MetaPatch, created: boolean): void {
+  private afterWrite(delta: AttributeDelta, recordedAccess: boolean): void {
     this.attributes.markSaved(delta);
     this.metaPatch = {};
     this.forceTouch = false;
-    this.touched ||= created || patch.lastAccessedAt !== undefined;
+    if (recordedAccess) this.transport.recordedAccess();
   }
 
   private async storeCall<T>(call: () => Promise<T>): Promise<T> {
@@ -364,64 +385,29 @@ export class Session {
     }
   }
 
-  /**
-   * The response headers this request must send (Set-Cookie, and the id header when
-   * enabled). Call after `commit()`.
-   */
-  responseHeaders(): Array<[string, string]> {
-    if (this.state !== 'ready') return [];
-    const { options, signer } = this.context;
-    const headers: Array<[string, string]> = [];
-    const meta = this.meta!;
-    if (this.persisted) {
-      const persistent = options.cookie.persistent || meta.maxInactive !== options.maxInactive;
-      const maxAge = persistent && meta.maxInactive > 0 ? meta.maxInactive : undefined;
-      // A new id, an id signed by an old secret (rotation), or a persistent cookie's expiry
-      // that slid with this touch: the browser needs the cookie again.
-      const stale = this.clientId !== meta.id || (this.resign && signer.enabled);
-      if (stale || (maxAge !== undefined && this.touched)) {
-        headers.push([
-          'set-cookie',
-          sessionCookie(signer.sign(meta.id), options.cookie, this.secure, maxAge),
-        ]);
-      }
-      // Only to a client that uses the header: echoed to a cookie client, page script could
-      // read the id that HttpOnly hides from it.
-      if (options.header && this.presented.transport === 'header') {
-        headers.push([options.header, signer.sign(meta.id)]);
-      }
-    } else if (this.ended) {
-      headers.push(['set-cookie', clearedCookie(options.cookie, this.secure)]);
-    }
-    return headers;
-  }
-
-  /** Attribute keys this request has touched; used by adapters that mirror values. */
-  loadedNames(): string[] {
-    return this.attributes.visibleNames();
-  }
-
-  /** Synchronous read of an attribute already loaded (Express-style adapters). */
-  peek(name: string): unknown {
-    return this.attributes.peek(this.meta?.id ?? '', name);
-  }
-
-  /** Length of the stored text of a loaded attribute not decoded yet (0 if none): lets adapters decode big values lazily. */
-  undecodedLength(name: string): number {
-    return this.attributes.undecodedLength(name);
-  }
-
-  /** Synchronous buffered write for adapters with a synchronous API. */
-  setSync(name: string, value: unknown): void {
-    checkName(name);
-    if (this.state !== 'ready') throw new UnisessionError('UNISESSION_INVALID_OPTION', 'session not loaded');
-    this.attributes.set(name, value);
-  }
-
-  removeSync(name: string): void {
-    checkName(name);
-    if (this.state !== 'ready') return;
-    this.attributes.remove(name);
+  static {
+    // Inside the class body, so it may read the private state; built once, on first use.
+    internalsOfSession = (session) =>
+      (session.internals ??= {
+        load: () => session.load(),
+        loadedNames: () => session.attributes.visibleNames(),
+        peek: (name) => session.attributes.peek(session.meta?.id ?? '', name),
+        undecodedLength: (name) => session.attributes.undecodedLength(name),
+        setSync(name, value) {
+          checkName(name);
+          if (session.state !== 'ready')
+            throw new UnisessionError('UNISESSION_INVALID_OPTION', 'session not loaded');
+          session.attributes.set(name, value);
+        },
+        removeSync(name) {
+          checkName(name);
+          if (session.state === 'ready') session.attributes.remove(name);
+        },
+        setMaxInactiveSync: (ms) => session.applyMaxInactive(ms),
+        onBeforeCommit: (step) => {
+          session.beforeCommit.push(step);
+        },
+      });
   }
 }
 
@@ -430,14 +416,4 @@ function checkLifetime(where: string, ms: unknown): void {
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
     throw invalidArgument(where, 'ms', 'a finite number >= 0', ms);
   }
-}
-
-/** The sliding expiry capped by the absolute one; null when neither applies. */
-export function expiryAt(
-  now: number,
-  meta: Pick<SessionMeta, 'maxInactive' | 'absoluteExpiresAt'>,
-): number | null {
-  const sliding = meta.maxInactive > 0 ? now + meta.maxInactive : null;
-  if (meta.absoluteExpiresAt === null) return sliding;
-  return sliding === null ? meta.absoluteExpiresAt : Math.min(sliding, meta.absoluteExpiresAt);
 }

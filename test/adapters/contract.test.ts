@@ -1,23 +1,22 @@
 /**
- * Every framework adapter, through a real server on 127.0.0.1 and fetch: the counter, the
- * cookie's shape, the ignore pattern, store failures reaching the framework's own error path,
- * a redirect right after a write, and a streamed response after a write. All servers share
- * one SQLite store whose writes are slowed down (as a network store's would be), so that a
- * commit that ran after the response had left would lose the race and fail the test.
+ * The contract every framework adapter keeps, through a real server on 127.0.0.1 and fetch:
+ * the counter, the cookie's shape, the ignore pattern, store failures reaching the
+ * framework's own error path, a redirect right after a write, and a streamed response after a
+ * write. All servers share one SQLite store whose writes are slowed down (as a network
+ * store's would be), so that a commit that ran after the response had left would lose the
+ * race and fail the test. A new adapter joins FRAMEWORKS and `apps`; what only one framework
+ * has goes in test/adapters/<framework>.test.ts.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createAdaptorServer } from '@hono/node-server';
 import Database from 'better-sqlite3';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify from 'fastify';
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import Koa from 'koa';
@@ -28,14 +27,12 @@ import { unisession as koaSessions } from '../../src/adapters/koa.js';
 import { nodeSessions } from '../../src/adapters/node.js';
 import { withSession } from '../../src/adapters/web.js';
 import type { SessionManager } from '../../src/core/manager.js';
-import type { Store } from '../../src/core/store.js';
-import { createSessionManager } from '../../src/index.js';
 import { sqliteStore } from '../../src/stores/sqlite.js';
 import { type Running, serve } from '../helpers/server.js';
+import { Client, sqliteFixture } from './shared.js';
 
 declare module '../../src/adapters/koa.js' {
   interface SessionData {
-    early: string;
     count: number;
     flash: string;
     streamed: string;
@@ -54,34 +51,11 @@ type Framework = (typeof FRAMEWORKS)[number];
 
 // ---------------------------------------------------------------- stores
 
-/** Counts every store call, and delays writes by `writeDelay` ms (a store across a network). */
-function instrumented(inner: Store, writeDelay: number): Store & { calls: string[] } {
-  const calls: string[] = [];
-  const writes = new Set(['create', 'update', 'destroy', 'rename']);
-  const proxy = new Proxy(inner, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function' || property === 'close') return value;
-      return async (...args: unknown[]) => {
-        calls.push(String(property));
-        if (writes.has(String(property))) await sleep(writeDelay);
-        return value.apply(target, args);
-      };
-    },
-  });
-  return Object.assign(proxy, { calls });
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'unisession-adapters-'));
-const file = join(dir, 'sessions.sqlite');
-const store = instrumented(sqliteStore({ file }), 40);
+const { dir, file, store, manager, cleanup } = sqliteFixture();
 /** Loads fail: the database's directory does not exist. */
 const unreachable = () => sqliteStore({ file: join(dir, 'missing', 'sessions.sqlite') });
 /** Loads work, every write fails: the same database opened read-only. */
 const readOnly = () => sqliteStore({ database: new Database(file, { readonly: true }) });
-
-const manager = (s: Store, extra: { ignore?: RegExp } = {}) =>
-  createSessionManager({ app: 'adapters', store: s, sweeper: false, ignore: /^\/static\//, ...extra });
 
 // ---------------------------------------------------------------- one app per framework
 
@@ -278,29 +252,6 @@ const apps: Record<Framework, (m: SessionManager) => Promise<Running>> = {
   },
 };
 
-// ---------------------------------------------------------------- a browser-like client
-
-class Client {
-  cookie = '';
-  setCookies: string[] = [];
-  async request(url: string, init: RequestInit = {}): Promise<globalThis.Response> {
-    const headers = new Headers(init.headers);
-    if (this.cookie) headers.set('cookie', this.cookie);
-    const response = await fetch(url, { redirect: 'manual', ...init, headers });
-    this.setCookies = response.headers.getSetCookie();
-    for (const line of this.setCookies) {
-      const pair = line.split(';')[0]!;
-      this.cookie = pair.endsWith('=') ? '' : pair;
-    }
-    return response;
-  }
-  async json<T = Record<string, unknown>>(url: string): Promise<T> {
-    const response = await this.request(url);
-    assert.equal(response.status, 200, `${url}: ${response.status} ${await response.clone().text()}`);
-    return (await response.json()) as T;
-  }
-}
-
 // ---------------------------------------------------------------- the tests
 
 const servers: Partial<Record<Framework, Running>> = {};
@@ -327,8 +278,7 @@ after(async () => {
     ...Object.values(failing).flatMap((f) => [f.load, f.commit]),
   ])
     await running?.close();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await cleanup();
 });
 
 for (const fw of FRAMEWORKS) {
@@ -416,173 +366,3 @@ for (const fw of FRAMEWORKS) {
     });
   });
 }
-
-// ---------------------------------------------------------------- each adapter's own API
-
-describe('koa: koa-session style API', () => {
-  let running: Running;
-  before(async () => {
-    const app = new Koa();
-    app.use(koaSessions(manager(store)));
-    app.use(async (ctx) => {
-      const session = ctx.session!;
-      if (ctx.path === '/set') Object.assign(session, ctx.query);
-      else if (ctx.path === '/replace') ctx.session = { only: 'this' };
-      else if (ctx.path === '/logout') ctx.session = null;
-      else if (ctx.path === '/regenerate') await session.regenerate();
-      else if (ctx.path === '/save-then-stream') {
-        session.early = 'yes';
-        await session.save(); // before writing the body by hand
-        ctx.respond = false;
-        ctx.res.end('raw');
-        return;
-      }
-      ctx.body = { id: session.id ?? null, isNew: session.isNew, data: ctx.session?.toJSON() ?? null };
-    });
-    running = await serve(createServer(app.callback()));
-  });
-  after(() => running.close());
-
-  test('properties, replacement, regenerate and ctx.session = null', async () => {
-    const client = new Client();
-    const first = await client.json<{ id: string; data: object }>(`${running.url}/set?a=1&b=2`);
-    assert.deepEqual(first.data, { a: '1', b: '2' });
-    const replaced = await client.json<{ data: object }>(`${running.url}/replace`);
-    assert.deepEqual(replaced.data, { only: 'this' });
-    assert.deepEqual((await client.json<{ data: object }>(`${running.url}/`)).data, { only: 'this' });
-
-    const oldCookie = client.cookie;
-    const regenerated = await client.json<{ id: string; data: object }>(`${running.url}/regenerate`);
-    assert.notEqual(regenerated.id, first.id);
-    assert.deepEqual(regenerated.data, { only: 'this' });
-    const stale = new Client();
-    stale.cookie = oldCookie;
-    assert.deepEqual((await stale.json<{ isNew: boolean; data: object }>(`${running.url}/`)).data, {});
-
-    const loggedOut = await client.request(`${running.url}/logout`);
-    assert.equal(((await loggedOut.json()) as { data: null }).data, null, 'ctx.session is null after logout');
-    assert.match(client.setCookies[0] ?? '', /^unisession=; .*Expires=Thu, 01 Jan 1970/);
-    const afterLogout = new Client();
-    afterLogout.cookie = `unisession=${regenerated.id}`;
-    assert.deepEqual((await afterLogout.json<{ data: object }>(`${running.url}/`)).data, {});
-  });
-
-  test('session.save() commits early, for ctx.respond = false', async () => {
-    const client = new Client();
-    const response = await client.request(`${running.url}/save-then-stream`);
-    assert.equal(await response.text(), 'raw');
-    assert.equal(client.setCookies.length, 1, 'save() put the cookie on ctx.res');
-    assert.deepEqual((await client.json<{ data: object }>(`${running.url}/`)).data, { early: 'yes' });
-  });
-});
-
-describe('fastify: @fastify/session style API', () => {
-  let app: FastifyInstance;
-  let url: string;
-  before(async () => {
-    app = Fastify();
-    // Options instead of a manager: the plugin creates its own.
-    await app.register(fastifySessions, { app: 'adapters', store, sweeper: false });
-    type Q = { Querystring: Record<string, string> };
-    const view = (request: FastifyRequest) => ({
-      id: request.session?.sessionId ?? null,
-      data: request.session ? { ...request.session } : null,
-    });
-    app.get<Q>('/set', async (request) => {
-      for (const [name, value] of Object.entries(request.query)) request.session.set(name, value);
-      return view(request);
-    });
-    app.get('/', async (request) => view(request));
-    app.get<Q>('/regenerate', async (request) => {
-      await request.session.regenerate(request.query.keep ? request.query.keep.split(',') : []);
-      return view(request);
-    });
-    app.get('/destroy', async (request) => {
-      await request.session.destroy();
-      return view(request);
-    });
-    app.get('/reload', async (request) => {
-      request.session.set('a', 'unsaved');
-      await request.session.reload();
-      return view(request);
-    });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  });
-  after(() => app.close());
-
-  test('get/set, reload, regenerate(keep) and destroy', async () => {
-    assert.equal(typeof app.sessionManager.open, 'function', 'fastify.sessionManager is decorated');
-    const client = new Client();
-    const first = await client.json<{ id: string }>(`${url}/set?a=1&b=2&user=ann`);
-    assert.deepEqual((await client.json(`${url}/reload`)).data, { a: '1', b: '2', user: 'ann' });
-
-    const regenerated = await client.json<{ id: string; data: object }>(`${url}/regenerate?keep=user`);
-    assert.notEqual(regenerated.id, first.id);
-    assert.deepEqual(regenerated.data, { user: 'ann' });
-    assert.deepEqual((await client.json(`${url}/`)).data, { user: 'ann' });
-    const stale = new Client();
-    stale.cookie = `unisession=${first.id}`;
-    assert.deepEqual((await stale.json(`${url}/`)).data, {});
-
-    const destroyed = await client.json(`${url}/destroy`);
-    assert.equal(destroyed.data, null, 'request.session is null after destroy()');
-    assert.equal(client.cookie, '', 'the cookie is cleared');
-    const old = new Client();
-    old.cookie = `unisession=${regenerated.id}`;
-    assert.deepEqual((await old.json(`${url}/`)).data, {});
-  });
-});
-
-describe('hono: c.get(session), immutable responses', () => {
-  let running: Running;
-  before(async () => {
-    const app = new Hono();
-    app.use(honoSessions(manager(store)));
-    app.get('/static/x', (c) => c.json({ session: c.get('session') === undefined ? 'none' : 'some' }));
-    app.get('/fetched-redirect', async (c) => {
-      await c.get('session').set('flash', 'via Response.redirect');
-      return Response.redirect(`${reader.url}/read?name=flash`, 303);
-    });
-    running = await serve(createAdaptorServer({ fetch: app.fetch }) as Server);
-  });
-  after(() => running.close());
-
-  test('a Response with immutable headers still gets the cookie, and the write', async () => {
-    const client = new Client();
-    const response = await client.request(`${running.url}/fetched-redirect`);
-    assert.equal(response.status, 303);
-    assert.equal(client.setCookies.length, 1);
-    assert.deepEqual(await client.json(response.headers.get('location')!), {
-      value: 'via Response.redirect',
-    });
-  });
-
-  test('no session on ignored URLs', async () => {
-    assert.deepEqual(await new Client().json(`${running.url}/static/x`), { session: 'none' });
-  });
-});
-
-describe('web: withSession', () => {
-  test('extra arguments reach the handler; remoteAddress and https are seen', async () => {
-    const m = manager(store);
-    const handler = withSession(
-      m,
-      async (_request, session, context: { params: { id: string } }) => {
-        await session.set('param', context.params.id);
-        return Response.json({ id: session.id, param: await session.get('param') });
-      },
-      { remoteAddress: (request) => request.headers.get('x-test-peer') ?? undefined },
-    );
-    const response = await handler(
-      new Request('https://shop.example/items/7', { headers: { 'x-test-peer': '192.0.2.7' } }),
-      { params: { id: '7' } },
-    );
-    const body = (await response.json()) as { id: string; param: string };
-    assert.equal(body.param, '7');
-    const cookie = response.headers.getSetCookie()[0] ?? '';
-    assert.match(cookie, /; Secure/, 'an https URL makes the cookie Secure');
-    const stored = await store.load(body.id, [], Date.now());
-    assert.equal(stored?.meta.clientAddress, '192.0.2.7');
-  });
-});

@@ -1,5 +1,5 @@
-import { UnisessionError } from './errors.js';
-import type { Session } from './session.js';
+import { UnisessionError } from '../../core/errors.js';
+import { internalsOf, type Session } from '../../core/session.js';
 
 /**
  * Property-style sessions (express-session, koa-session, @fastify/session): the attributes are
@@ -58,6 +58,17 @@ export function defineValue(target: object, name: string, value: unknown): void 
   Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
 }
 
+/** An attribute set by an explicit call (`session.set(name, v)`, `ctx.session = {...}`): a reserved name throws at once. */
+export function setAttribute(
+  target: object,
+  name: string,
+  value: unknown,
+  reserved: ReadonlySet<string>,
+): void {
+  if (reserved.has(name)) throw reservedNameError(name);
+  defineValue(target, name, value);
+}
+
 /**
  * Makes `target.__proto__ = x` (or `Object.assign(target, JSON.parse(body))`) a no-op instead
  * of a prototype change; reading `__proto__` still gives the prototype.
@@ -67,13 +78,35 @@ export function guardPrototype(target: object): void {
   Object.defineProperty(target, '__proto__', { get: () => proto, set: () => {}, configurable: true });
 }
 
+/** The native handle behind each property-style session object (see `handleOf`). */
+const handles = new WeakMap<object, Session>();
+
+/**
+ * Makes `target` the property-style session of `session`: its prototype guarded, the loaded
+ * attributes on it as properties, and `session` its handle (`handleOf(target)`), kept off the
+ * object so that it adds no name an attribute could clash with.
+ */
+export function exposeAttributes(target: object, session: Session, reserved: ReadonlySet<string>): void {
+  handles.set(target, session);
+  guardPrototype(target);
+  fillFromHandle(target, session, reserved);
+}
+
+/** The native handle of a property-style session object made by `exposeAttributes`. */
+export function handleOf(target: object): Session {
+  const session = handles.get(target);
+  if (!session) throw new UnisessionError('UNISESSION_INVALID_ARGUMENT', 'not a session object');
+  return session;
+}
+
 /**
  * Puts every attribute the handle has loaded, except reserved names, on `target` as an own
  * enumerable property, and makes that the baseline. Large values are decoded on first access
  * (the getter then turns into a plain data property), so a request that reads one attribute
  * of a large session decodes, and re-encodes, only that one.
  */
-export function fillFromHandle(target: object, handle: Session, reserved: ReadonlySet<string>): void {
+export function fillFromHandle(target: object, session: Session, reserved: ReadonlySet<string>): void {
+  const handle = internalsOf(session);
   const baseline = new Map<string, unknown>();
   baselines.set(target, baseline);
   for (const name of handle.loadedNames()) {
@@ -112,7 +145,8 @@ export function fillFromHandle(target: object, handle: Session, reserved: Readon
  * reassigned value is set, an `undefined` or deleted one is removed. Everything else is left
  * to the handle. Throws `UNISESSION_INVALID_NAME` for a reserved name, before changing anything.
  */
-export function syncToHandle(target: object, handle: Session, reserved: ReadonlySet<string>): void {
+export function syncToHandle(target: object, session: Session, reserved: ReadonlySet<string>): void {
+  const handle = internalsOf(session);
   const baseline = baselines.get(target) ?? new Map<string, unknown>();
   const current = new Map<string, unknown>();
   const changed: string[] = [];
@@ -142,10 +176,10 @@ export function clearProperties(target: object): void {
   for (const name of Object.keys(target)) delete (target as Bag)[name];
 }
 
-/** Empties `target` and fills it again from the handle (after a reload or a new, empty session). */
-export function refill(target: object, handle: Session, reserved: ReadonlySet<string>): void {
+/** Empties `target` and fills it again from its handle (after a reload or a new, empty session). */
+export function refill(target: object, reserved: ReadonlySet<string>): void {
   clearProperties(target);
-  fillFromHandle(target, handle, reserved);
+  fillFromHandle(target, handleOf(target), reserved);
 }
 
 /** Defines non-enumerable, writable properties: bookkeeping that must not read as attributes. */
