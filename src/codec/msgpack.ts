@@ -1,9 +1,9 @@
 import { Buffer } from 'node:buffer';
 import { createRequire } from 'node:module';
+import { type Codec, MAX_VALUE_DEPTH } from '../core/codec.js';
 import { UnisessionError } from '../core/errors.js';
 import { checkOptions } from '../core/validate.js';
 import { nestingOf } from './depth.js';
-import { type Codec, MAX_VALUE_DEPTH } from './types.js';
 
 /*
  * A compact binary codec for apps that never read sessions by eye. Stores keep strings, so

@@ -4,7 +4,7 @@
  */
 export const ERROR_CODES = {
   UNISESSION_STORE_UNAVAILABLE: { status: 503, message: 'The session store is unavailable' },
-  UNISESSION_DRIVER_MISSING: { status: 500, message: 'A database driver package is not installed' },
+  UNISESSION_DRIVER_MISSING: { status: 500, message: 'A required package is not installed' },
   UNISESSION_SESSION_EXISTS: { status: 500, message: 'A session with this id already exists' },
   UNISESSION_VALUE_TOO_LARGE: { status: 413, message: 'An attribute value is larger than maxValueBytes' },
   UNISESSION_INVALID_NAME: {
