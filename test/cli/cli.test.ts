@@ -4,6 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { it } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { server } from '../helpers/servers.js';
+
+await server('postgres');
 
 const run = promisify(execFile);
 const { DATABASE_URL: _ignored, ...env } = process.env;

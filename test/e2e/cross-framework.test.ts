@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '../helpers/client.js';
 import { type Node, startNode, stopNode } from '../helpers/processes.js';
+import { server } from '../helpers/servers.js';
+
+await server('redis');
 
 const FRAMEWORKS = ['node', 'express', 'koa', 'fastify', 'hono'] as const;
 type Framework = (typeof FRAMEWORKS)[number];

@@ -19,9 +19,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { createBalancer, type Rotation, type Target } from '../../src/cli/demo/balancer.js';
+import { installed, server } from '../helpers/servers.js';
 
 const CLI = 'src/cli/index.ts';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = await installed('chromium');
+// The last suite runs the demo on each server store.
+await Promise.all([server('redis'), server('mongo'), server('postgres'), server('memcached')]);
 
 interface Demo {
   process: ChildProcess;

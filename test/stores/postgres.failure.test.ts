@@ -16,6 +16,9 @@ import { postgresStore } from '../../src/stores/postgres.js';
 import { Client } from '../helpers/client.js';
 import { startCounterApp } from '../helpers/counter-app.js';
 import { freePort } from '../helpers/server.js';
+import { installed } from '../helpers/servers.js';
+
+await installed('postgres');
 
 declare module '../../src/adapters/express.js' {
   interface SessionData {
