@@ -340,11 +340,32 @@ export interface TestServer {
   /** Removes what it keeps outside the state directory. */
   clean?(): Promise<void>;
   /** One line per process, and whether all are up. */
-  status(): Promise<{ lines: string[]; up: boolean }>;
+  status(): Promise<Status>;
   /** The variables tests read: where the running server is, or where the program is installed. */
   env(need: Need): Record<string, string>;
+}
+
+export interface Status {
+  lines: string[];
+  up: boolean;
 }
 
 /** A status line: name, address, state, in columns. */
 export const statusLine = (name: string, address: string, state: string) =>
   `${name.padEnd(16)}${address.padEnd(18)}${state}`;
+
+/** One status line per port, by `check`; up when every port passes. */
+export async function portsStatus(
+  name: string,
+  ports: number[],
+  check: (port: number) => Promise<boolean>,
+  [ok, bad] = ['up', 'DOWN'],
+): Promise<Status> {
+  const status: Status = { lines: [], up: true };
+  for (const at of ports) {
+    const passed = await check(at);
+    status.up &&= passed;
+    status.lines.push(statusLine(name, `${HOST}:${at}`, passed ? ok : bad));
+  }
+  return status;
+}

@@ -12,8 +12,8 @@ import {
   pidFile,
   pidMatches,
   port,
+  portsStatus,
   readPid,
-  statusLine,
   stopPid,
   type TestServer,
   userExists,
@@ -80,16 +80,7 @@ export const memcached: TestServer = {
     for (const at of memcachedPorts())
       await stopPid(`memcached ${at}`, pidFile(`memcached-${at}.pid`), 'memcached');
   },
-  async status() {
-    const lines: string[] = [];
-    let up = true;
-    for (const at of memcachedPorts()) {
-      const ok = await memcachedPing(at);
-      up &&= ok;
-      lines.push(statusLine('memcached', `${HOST}:${at}`, ok ? 'up' : 'DOWN'));
-    }
-    return { lines, up };
-  },
+  status: () => portsStatus('memcached', memcachedPorts(), memcachedPing),
   env: (need): Record<string, string> =>
     need === 'installed'
       ? {}

@@ -28,11 +28,11 @@ import {
   pidMatches,
   port,
   portOpen,
+  portsStatus,
   REPO,
   readPid,
   run,
   stateDir,
-  statusLine,
   stopPid,
   type TestServer,
   waitUntil,
@@ -164,10 +164,7 @@ export const mongo: TestServer = {
     writeFileSync(pids, `${child.pid}\n`);
   },
   stop: () => stopPid('mongo', pidFile('mongo.pid'), jar()),
-  async status() {
-    const up = await portOpen(mongoPort());
-    return { lines: [statusLine('mongo', `${HOST}:${mongoPort()}`, up ? 'up' : 'DOWN')], up };
-  },
+  status: () => portsStatus('mongo', [mongoPort()], (at) => portOpen(at)),
   env(need) {
     const installed = { MONGO_SERVER_JAR: process.env.MONGO_SERVER_JAR || jar() };
     return need === 'installed' ? installed : { ...installed, MONGO_URL: `mongodb://${HOST}:${mongoPort()}` };

@@ -28,11 +28,11 @@ import {
   logFile,
   pidFile,
   port,
+  portsStatus,
   readPid,
   rmFile,
   run,
   stateDir,
-  statusLine,
   type TestServer,
   userExists,
   waitUntil,
@@ -97,7 +97,8 @@ const pgCtl = (pg: Cluster, ...args: string[]) =>
 const running = async (pg: Cluster) =>
   existsSync(join(pg.data, 'PG_VERSION')) && (await pgCtl(pg, 'status')).code === 0;
 
-async function ready(bin: string): Promise<boolean> {
+async function ready(bin = pgBinDir()): Promise<boolean> {
+  if (!bin) return false;
   const args = ['-q', '-h', HOST, '-p', String(pgPort()), '-d', 'postgres', '-U', 'postgres'];
   return (await run(join(bin, 'pg_isready'), args, { timeout: 5 })).code === 0;
 }
@@ -231,11 +232,7 @@ export const postgres: TestServer = {
     const root = readlinkSync(link);
     if (root.startsWith('/tmp/unisession-pg-')) rmSync(root, { recursive: true, force: true });
   },
-  async status() {
-    const bin = pgBinDir();
-    const up = bin !== undefined && (await ready(bin));
-    return { lines: [statusLine('postgres', `${HOST}:${pgPort()}`, up ? 'up' : 'DOWN')], up };
-  },
+  status: () => portsStatus('postgres', [pgPort()], async () => ready()),
   env: (need): Record<string, string> =>
     need === 'installed' ? {} : { PG_URL: `postgres://postgres@${HOST}:${pgPort()}/${DATABASE}` },
 };

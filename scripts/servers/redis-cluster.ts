@@ -10,10 +10,10 @@ import {
   log,
   logFile,
   port,
+  portsStatus,
   run,
   sleep,
   stateDir,
-  statusLine,
   type TestServer,
 } from './kit.js';
 import { launchRedis, redis, redisCli, runningOurs, shutdownRedis, writeRedisConf } from './redis.js';
@@ -109,16 +109,7 @@ export const redisCluster: TestServer = {
     await waitHealthy();
   },
   stop: stopNodes,
-  async status() {
-    const lines: string[] = [];
-    let up = true;
-    for (const at of clusterPorts()) {
-      const ok = await nodeOk(at);
-      up &&= ok;
-      lines.push(statusLine('redis cluster', `${HOST}:${at}`, ok ? 'ok' : 'NOT OK'));
-    }
-    return { lines, up };
-  },
+  status: () => portsStatus('redis cluster', clusterPorts(), nodeOk, ['ok', 'NOT OK']),
   env: (need): Record<string, string> =>
     need === 'installed'
       ? {}

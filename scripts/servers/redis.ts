@@ -14,11 +14,11 @@ import {
   port,
   portOpen,
   portOwner,
+  portsStatus,
   rmFile,
   run,
   sleep,
   stateDir,
-  statusLine,
   stopPid,
   type TestServer,
   waitUntil,
@@ -131,10 +131,7 @@ export const redis: TestServer = {
     await launchRedis(at, dataDir(), 'redis');
   },
   stop: () => shutdownRedis(redisPort(), dataDir(), 'redis'),
-  async status() {
-    const up = await redisPing(redisPort());
-    return { lines: [statusLine('redis', `${HOST}:${redisPort()}`, up ? 'up' : 'DOWN')], up };
-  },
+  status: () => portsStatus('redis', [redisPort()], redisPing),
   env: (need): Record<string, string> =>
     need === 'installed' ? {} : { REDIS_URL: `redis://${HOST}:${redisPort()}` },
 };

@@ -8,7 +8,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { after, it } from 'node:test';
 import { installed } from '../helpers/servers.js';
-import { cleanEnv, occupy, removeTempDirs, runCommand, tempDir } from './fixtures/env.js';
+import { cleanEnv, occupy, type Ran, removeTempDirs, runCommand, tempDir } from './fixtures/env.js';
 
 await installed('redis'); // the runner asks redis-cli whether a port holds a Redis
 
@@ -48,43 +48,36 @@ it('runs files that need no server without installing or starting anything', asy
   assert.doesNotMatch(output, /\[servers\]/);
 });
 
-it('skips a hand-picked file whose server cannot be started, saying why', async () => {
+/** Runs the file that needs redis while something else holds the port redis would take. */
+async function withRedisPortHeld(extra: Record<string, string>): Promise<Ran & { port: number }> {
   const held = await occupy(6390);
   try {
     const env = cleanEnv({
+      ...extra,
       UNISESSION_SERVICES_DIR: tempDir('state'),
       UNISESSION_PORT_OFFSET: String(held.offset),
     });
-    const { code, output } = await runner(['test/scripts/fixtures/needs-redis.ts'], env);
-    assert.equal(code, 0, output);
-    assert.match(
-      output,
-      new RegExp(
-        `redis could not be provided, so its tests will skip: port ${6390 + held.offset} is in use by something that is not our redis`,
-      ),
-    );
-    assert.match(output, /# SKIP redis is not running \(REDIS_URL is not set\)/);
+    return { ...(await runner(['test/scripts/fixtures/needs-redis.ts'], env)), port: 6390 + held.offset };
   } finally {
     await held.close();
   }
+}
+
+it('skips a hand-picked file whose server cannot be started, saying why', async () => {
+  const { code, output, port } = await withRedisPortHeld({});
+  assert.equal(code, 0, output);
+  assert.match(
+    output,
+    new RegExp(
+      `redis could not be provided, so its tests will skip: port ${port} is in use by something that is not our redis`,
+    ),
+  );
+  assert.match(output, /# SKIP redis is not running \(REDIS_URL is not set\)/);
 });
 
 it('fails the run under CI when a server cannot be started', async () => {
-  const held = await occupy(6390);
-  try {
-    const env = cleanEnv({
-      CI: 'true',
-      UNISESSION_SERVICES_DIR: tempDir('state'),
-      UNISESSION_PORT_OFFSET: String(held.offset),
-    });
-    const { code, output } = await runner(['test/scripts/fixtures/needs-redis.ts'], env);
-    assert.equal(code, 1, output);
-    assert.match(
-      output,
-      new RegExp(`ERROR: port ${6390 + held.offset} is in use by something that is not our redis`),
-    );
-    assert.doesNotMatch(output, /TAP version/, 'no test ran');
-  } finally {
-    await held.close();
-  }
+  const { code, output, port } = await withRedisPortHeld({ CI: 'true' });
+  assert.equal(code, 1, output);
+  assert.match(output, new RegExp(`ERROR: port ${port} is in use by something that is not our redis`));
+  assert.doesNotMatch(output, /TAP version/, 'no test ran');
 });
