@@ -345,6 +345,13 @@ export interface TestServer {
   env(need: Need): Record<string, string>;
 }
 
+/** A server's variables for tests, which only a running server has. */
+export const whenRunning = (need: Need, env: Record<string, string>): Record<string, string> =>
+  need === 'running' ? env : {};
+
+/** `127.0.0.1:7001,127.0.0.1:7002`: how node lists are written in variables. */
+export const nodeList = (ports: number[]) => ports.map((at) => `${HOST}:${at}`).join(',');
+
 export interface Status {
   lines: string[];
   up: boolean;

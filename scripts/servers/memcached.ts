@@ -8,6 +8,7 @@ import {
   isRoot,
   log,
   logFile,
+  nodeList,
   pidAlive,
   pidFile,
   pidMatches,
@@ -18,6 +19,7 @@ import {
   type TestServer,
   userExists,
   waitUntil,
+  whenRunning,
   which,
 } from './kit.js';
 
@@ -81,12 +83,5 @@ export const memcached: TestServer = {
       await stopPid(`memcached ${at}`, pidFile(`memcached-${at}.pid`), 'memcached');
   },
   status: () => portsStatus('memcached', memcachedPorts(), memcachedPing),
-  env: (need): Record<string, string> =>
-    need === 'installed'
-      ? {}
-      : {
-          MEMCACHED_NODES: memcachedPorts()
-            .map((at) => `${HOST}:${at}`)
-            .join(','),
-        },
+  env: (need) => whenRunning(need, { MEMCACHED_NODES: nodeList(memcachedPorts()) }),
 };

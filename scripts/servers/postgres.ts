@@ -36,6 +36,7 @@ import {
   type TestServer,
   userExists,
   waitUntil,
+  whenRunning,
   which,
 } from './kit.js';
 
@@ -233,6 +234,5 @@ export const postgres: TestServer = {
     if (root.startsWith('/tmp/unisession-pg-')) rmSync(root, { recursive: true, force: true });
   },
   status: () => portsStatus('postgres', [pgPort()], async () => ready()),
-  env: (need): Record<string, string> =>
-    need === 'installed' ? {} : { PG_URL: `postgres://postgres@${HOST}:${pgPort()}/${DATABASE}` },
+  env: (need) => whenRunning(need, { PG_URL: `postgres://postgres@${HOST}:${pgPort()}/${DATABASE}` }),
 };

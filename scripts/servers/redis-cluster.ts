@@ -9,12 +9,14 @@ import {
   HOST,
   log,
   logFile,
+  nodeList,
   port,
   portsStatus,
   run,
   sleep,
   stateDir,
   type TestServer,
+  whenRunning,
 } from './kit.js';
 import { launchRedis, redis, redisCli, runningOurs, shutdownRedis, writeRedisConf } from './redis.js';
 
@@ -110,12 +112,5 @@ export const redisCluster: TestServer = {
   },
   stop: stopNodes,
   status: () => portsStatus('redis cluster', clusterPorts(), nodeOk, ['ok', 'NOT OK']),
-  env: (need): Record<string, string> =>
-    need === 'installed'
-      ? {}
-      : {
-          REDIS_CLUSTER_NODES: clusterPorts()
-            .map((at) => `${HOST}:${at}`)
-            .join(','),
-        },
+  env: (need) => whenRunning(need, { REDIS_CLUSTER_NODES: nodeList(clusterPorts()) }),
 };

@@ -22,6 +22,7 @@ import {
   stopPid,
   type TestServer,
   waitUntil,
+  whenRunning,
   which,
 } from './kit.js';
 
@@ -132,6 +133,5 @@ export const redis: TestServer = {
   },
   stop: () => shutdownRedis(redisPort(), dataDir(), 'redis'),
   status: () => portsStatus('redis', [redisPort()], redisPing),
-  env: (need): Record<string, string> =>
-    need === 'installed' ? {} : { REDIS_URL: `redis://${HOST}:${redisPort()}` },
+  env: (need) => whenRunning(need, { REDIS_URL: `redis://${HOST}:${redisPort()}` }),
 };
