@@ -115,11 +115,8 @@ export function provide(needs: Needs, keepGoing = false): Promise<Provided> {
         Object.assign(provided.env, server.env(need));
     }
     recordEnv(provided.env);
-    log(
-      `ready in ${Math.round((Date.now() - started) / 1000)}s: ${ordered(needs)
-        .map(([name]) => name)
-        .join(', ')}`,
-    );
+    const what = ordered(needs).map(([name, need]) => (need === 'running' ? name : `${name} (installed)`));
+    log(`ready in ${Math.round((Date.now() - started) / 1000)}s: ${what.join(', ')}`);
     return provided;
   });
 }
