@@ -82,6 +82,24 @@ export interface Provided {
 const ordered = (needs: Needs) =>
   NAMES.filter((name) => needs.has(name)).map((name) => [name, needs.get(name)!] as const);
 
+/** One apt-get for what every server still misses; with `keepGoing`, a failure is only logged. */
+async function installMissing(needs: Needs, keepGoing: boolean): Promise<void> {
+  try {
+    await aptInstall(ordered(needs).flatMap(([name, need]) => SERVERS[name].missing(need)));
+  } catch (error) {
+    if (!keepGoing) throw error;
+    log((error as Error).message);
+  }
+}
+
+/** Prepares one server, starts it if it must run, and returns its variables. */
+async function provideOne(name: ServerName, need: Need): Promise<Record<string, string>> {
+  const server: TestServer = SERVERS[name];
+  await server.prepare?.();
+  if (need === 'running') await server.start?.();
+  return server.env(need);
+}
+
 /**
  * Installs, prepares and starts what `needs` asks, holding the state directory's lock.
  * With `keepGoing` a server that fails is reported in `failed` and the others go on;
@@ -91,28 +109,14 @@ export function provide(needs: Needs, keepGoing = false): Promise<Provided> {
   return withLock(async () => {
     const started = Date.now();
     const provided: Provided = { env: {}, failed: [] };
-    const attempt = async (name: ServerName, step: () => Promise<void>) => {
-      if (provided.failed.some((failed) => failed.name === name)) return;
+    await installMissing(needs, keepGoing);
+    for (const [name, need] of ordered(needs)) {
       try {
-        await step();
+        Object.assign(provided.env, await provideOne(name, need));
       } catch (error) {
         if (!keepGoing) throw error;
         provided.failed.push({ name, error: error as Error });
       }
-    };
-    const packages = ordered(needs).flatMap(([name, need]) => SERVERS[name].missing(need));
-    try {
-      await aptInstall(packages);
-    } catch (error) {
-      if (!keepGoing) throw error;
-      log((error as Error).message);
-    }
-    for (const [name, need] of ordered(needs)) {
-      const server: TestServer = SERVERS[name];
-      await attempt(name, async () => server.prepare?.());
-      if (need === 'running') await attempt(name, async () => server.start?.());
-      if (!provided.failed.some((failed) => failed.name === name))
-        Object.assign(provided.env, server.env(need));
     }
     recordEnv(provided.env);
     const what = ordered(needs).map(([name, need]) => (need === 'running' ? name : `${name} (installed)`));

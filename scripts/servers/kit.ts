@@ -27,13 +27,16 @@ export const isRoot = process.getuid?.() === 0;
 /**
  * The directory that holds the servers' data, logs, pid files and `env`:
  * `$UNISESSION_SERVICES_DIR`, else `<repo>/.services`. Resolved through symlinks, because a
- * Redis of ours is recognised by its data directory as Redis reports it.
+ * Redis of ours is recognised by its data directory as Redis reports it. Only looking (where
+ * is the jar?) makes nothing.
  */
-export function stateDir(): string {
+export function stateDir(create = true): string {
   const dir = resolve(process.env.UNISESSION_SERVICES_DIR || join(REPO, '.services'));
-  mkdirSync(join(dir, 'logs'), { recursive: true });
-  mkdirSync(join(dir, 'run'), { recursive: true });
-  return realpathSync(dir);
+  if (create) {
+    mkdirSync(join(dir, 'logs'), { recursive: true });
+    mkdirSync(join(dir, 'run'), { recursive: true });
+  }
+  return existsSync(dir) ? realpathSync(dir) : dir;
 }
 
 /** Log files live in `<state>/logs`, pid files in `<state>/run`. */

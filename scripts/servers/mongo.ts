@@ -43,7 +43,7 @@ const READY_SECONDS = 60;
 const SOURCE = join(REPO, 'scripts', 'mongo-server');
 
 const mongoPort = () => port(27027);
-const jarDir = () => join(stateDir(), 'mongo-server');
+const jarDir = () => join(stateDir(false), 'mongo-server');
 const jar = () => join(jarDir(), 'mongo-server.jar');
 
 function files(dir: string): string[] {
