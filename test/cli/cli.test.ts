@@ -15,7 +15,7 @@ const cli = (...args: string[]) =>
 
 it('unisession migrate creates the PostgreSQL tables of a group, and can run again', async () => {
   const url = process.env.PG_URL;
-  assert.ok(url, 'PG_URL is not set: run through `npm test` (scripts/services.sh starts PostgreSQL)');
+  assert.ok(url, 'PG_URL is not set: run through `npm test`, which starts PostgreSQL');
   const group = `m${randomBytes(4).toString('hex')}`;
   for (let i = 0; i < 2; i++) {
     const { stdout } = await cli('migrate', '--url', url, '--group', group);

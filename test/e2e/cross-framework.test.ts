@@ -141,6 +141,6 @@ if (process.env.REDIS_URL) {
   }));
 } else {
   test('five frameworks on one redis store', {
-    skip: 'REDIS_URL is not set (scripts/services.sh sets it)',
+    skip: 'REDIS_URL is not set (npm test sets it)',
   }, () => {});
 }

@@ -3,7 +3,7 @@
  * with 503 UNISESSION_STORE_UNAVAILABLE meanwhile, the process stays up, and the app
  * recovers by itself (the driver reconnects; the store retries its setup).
  *
- * The server is a private mongo-java-server from the jar scripts/services.sh builds. Its
+ * The server is a private mongo-java-server from the jar scripts/servers/mongo.ts builds. Its
  * in-memory backend loses every document on restart; when the jar offers a persistent
  * backend (`--h2-file FILE`), the test uses it and also checks that sessions survive.
  */
