@@ -16,7 +16,10 @@ const CPU = ['arm64', 'x64', 'arm', 'ia32', 'ppc64', 's390x', 'riscv64', 'loong6
 let added = 0;
 for (const [path, entry] of Object.entries(lock.packages)) {
   for (const [name, version] of Object.entries(entry.optionalDependencies ?? {})) {
-    const target = `${path ? `${path}/` : ''}node_modules/${name}`.replace(/^node_modules\/(.*\/)?node_modules\//, 'node_modules/');
+    const target = `${path ? `${path}/` : ''}node_modules/${name}`.replace(
+      /^node_modules\/(.*\/)?node_modules\//,
+      'node_modules/',
+    );
     if (lock.packages[`node_modules/${name}`] || lock.packages[target]) continue;
     const parts = name.split('/').pop().split('-');
     const os = parts.find((part) => OS.includes(part));
@@ -33,6 +36,8 @@ for (const [path, entry] of Object.entries(lock.packages)) {
     added++;
   }
 }
-lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1)));
+lock.packages = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1)),
+);
 writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`lock-platform-packages: added ${added} entries`);

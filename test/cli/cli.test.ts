@@ -4,6 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { it } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { server } from '../helpers/servers.js';
+
+await server('postgres');
 
 const run = promisify(execFile);
 const { DATABASE_URL: _ignored, ...env } = process.env;
@@ -12,7 +15,7 @@ const cli = (...args: string[]) =>
 
 it('unisession migrate creates the PostgreSQL tables of a group, and can run again', async () => {
   const url = process.env.PG_URL;
-  assert.ok(url, 'PG_URL is not set: run through `npm test` (scripts/services.sh starts PostgreSQL)');
+  assert.ok(url, 'PG_URL is not set: run through `npm test`, which starts PostgreSQL');
   const group = `m${randomBytes(4).toString('hex')}`;
   for (let i = 0; i < 2; i++) {
     const { stdout } = await cli('migrate', '--url', url, '--group', group);

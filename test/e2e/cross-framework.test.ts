@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '../helpers/client.js';
 import { type Node, startNode, stopNode } from '../helpers/processes.js';
+import { server } from '../helpers/servers.js';
+
+await server('redis');
 
 const FRAMEWORKS = ['node', 'express', 'koa', 'fastify', 'hono'] as const;
 type Framework = (typeof FRAMEWORKS)[number];
@@ -138,6 +141,6 @@ if (process.env.REDIS_URL) {
   }));
 } else {
   test('five frameworks on one redis store', {
-    skip: 'REDIS_URL is not set (scripts/services.sh sets it)',
+    skip: 'REDIS_URL is not set (npm test sets it)',
   }, () => {});
 }

@@ -19,9 +19,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { createBalancer, type Rotation, type Target } from '../../src/cli/demo/balancer.js';
+import { installed, server } from '../helpers/servers.js';
 
 const CLI = 'src/cli/index.ts';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = await installed('chromium');
+// The last suite runs the demo on each server store.
+await Promise.all([server('redis'), server('mongo'), server('postgres'), server('memcached')]);
 
 interface Demo {
   process: ChildProcess;
@@ -530,7 +533,7 @@ describe('unisession demo: no orphans', { timeout: 60_000 }, () => {
   });
 });
 
-/** The same cluster on each server store that scripts/services.sh provides. */
+/** The same cluster on each server store (npm test starts them: see the server() calls above). */
 describe('unisession demo on the server stores', { timeout: 120_000 }, () => {
   const mongo = process.env.MONGO_URL ? new URL(process.env.MONGO_URL) : undefined;
   if (mongo) mongo.pathname = '/unisession_demo';
@@ -541,7 +544,7 @@ describe('unisession demo on the server stores', { timeout: 120_000 }, () => {
     ['memcached', process.env.MEMCACHED_NODES && `memcached://${process.env.MEMCACHED_NODES}`],
   ];
   for (const [name, url] of stores) {
-    const skip = url ? false : `no ${name} server here (scripts/services.sh starts one)`;
+    const skip = url ? false : `no ${name} server here (npm test starts one)`;
     it(`shares one session over 2 nodes on ${name}, through a kill`, { skip }, async () => {
       const port = await freePort();
       const base = `http://127.0.0.1:${port}`;

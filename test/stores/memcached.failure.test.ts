@@ -19,6 +19,9 @@ import { memcachedStore } from '../../src/stores/memcached.js';
 import { Client } from '../helpers/client.js';
 import { startCounterApp } from '../helpers/counter-app.js';
 import { freePort } from '../helpers/server.js';
+import { installed } from '../helpers/servers.js';
+
+await installed('memcached');
 
 declare module '../../src/adapters/express.js' {
   interface SessionData {

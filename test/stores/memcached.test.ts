@@ -5,14 +5,11 @@ import { generateSessionId } from '../../src/core/id.js';
 import { exptime, KeyLayout } from '../../src/stores/memcached/layout.js';
 import { HashRing } from '../../src/stores/memcached/ring.js';
 import { memcachedStore } from '../../src/stores/memcached.js';
+import { server } from '../helpers/servers.js';
 import { runStoreConformance, sampleMeta, uniqueGroup } from './conformance.js';
 
-const nodes = (process.env.MEMCACHED_NODES ?? '').split(',').filter(Boolean);
-if (nodes.length < 2) {
-  throw new Error(
-    'MEMCACHED_NODES must name two memcached servers: run `bash scripts/services.sh` and `source .services/env` first',
-  );
-}
+const nodes = await server('memcached');
+if (nodes.length < 2) throw new Error('MEMCACHED_NODES must name two memcached servers');
 
 runStoreConformance('memcached (2 nodes, backup)', () => memcachedStore({ nodes, group: uniqueGroup() }));
 runStoreConformance('memcached (1 node, no backup)', () =>

@@ -3,24 +3,25 @@
  * with 503 UNISESSION_STORE_UNAVAILABLE meanwhile, the process stays up, and the app
  * recovers by itself (the driver reconnects; the store retries its setup).
  *
- * The server is a private mongo-java-server from the jar scripts/services.sh builds. Its
+ * The server is a private mongo-java-server from the jar scripts/servers/mongo.ts builds. Its
  * in-memory backend loses every document on restart; when the jar offers a persistent
  * backend (`--h2-file FILE`), the test uses it and also checks that sessions survive.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { session } from '../../src/adapters/express.js';
 import { mongodbStore } from '../../src/stores/mongodb.js';
 import { Client } from '../helpers/client.js';
 import { close, errorsAsJson, freePort, listen } from '../helpers/server.js';
+import { installed } from '../helpers/servers.js';
 import { sampleMeta, uniqueGroup } from './conformance.js';
 
 declare module '../../src/adapters/express.js' {
@@ -29,13 +30,7 @@ declare module '../../src/adapters/express.js' {
   }
 }
 
-const servicesDir = resolve(process.env.UNISESSION_SERVICES_DIR ?? '.services');
-const jar = process.env.MONGO_SERVER_JAR ?? join(servicesDir, 'mongo-server', 'mongo-server.jar');
-if (!existsSync(jar)) {
-  throw new Error(
-    `no mongo-java-server jar at ${jar}: run \`scripts/services.sh start\` first (or npm test)`,
-  );
-}
+const jar = await installed('mongo');
 const persistent = execFileSync('java', ['-jar', jar, '--help'], { encoding: 'utf8' }).includes('--h2-file');
 
 const accepts = (port: number) =>

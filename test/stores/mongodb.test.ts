@@ -5,15 +5,11 @@ import { type CommandStartedEvent, MongoClient } from 'mongodb';
 import { generateSessionId } from '../../src/core/id.js';
 import type { Store } from '../../src/core/store.js';
 import { mongodbStore } from '../../src/stores/mongodb.js';
+import { server } from '../helpers/servers.js';
 import { runWithoutPackage, sourcePath } from '../helpers/without-package.js';
 import { capability, runStoreConformance, sampleMeta, uniqueGroup } from './conformance.js';
 
-const url = process.env.MONGO_URL;
-if (!url) {
-  throw new Error(
-    'MONGO_URL is not set: run `scripts/services.sh` and `source .services/env` (or `npm test`)',
-  );
-}
+const url = await server('mongo');
 // A database of this run's own, dropped at the end, so a real MongoDB behind MONGO_URL is left clean.
 const database = `unisession_test_${randomBytes(4).toString('hex')}`;
 

@@ -16,6 +16,9 @@ import { postgresStore } from '../../src/stores/postgres.js';
 import { Client } from '../helpers/client.js';
 import { startCounterApp } from '../helpers/counter-app.js';
 import { freePort } from '../helpers/server.js';
+import { installed } from '../helpers/servers.js';
+
+await installed('postgres');
 
 declare module '../../src/adapters/express.js' {
   interface SessionData {
@@ -33,7 +36,7 @@ class PrivatePostgres {
   constructor() {
     const versions = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(a) - Number(b));
     if (versions.length === 0)
-      throw new Error('no PostgreSQL under /usr/lib/postgresql (run scripts/services.sh)');
+      throw new Error('no PostgreSQL under /usr/lib/postgresql (npm test installs it)');
     this.bin = `/usr/lib/postgresql/${versions.at(-1)}/bin`;
   }
 

@@ -3,12 +3,10 @@ import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { migrate } from '../../src/cli/migrate.js';
 import { postgresStore, postgresTables } from '../../src/stores/postgres.js';
+import { server } from '../helpers/servers.js';
 import { capability, runStoreConformance, sampleMeta, uniqueGroup } from './conformance.js';
 
-const url = process.env.PG_URL;
-if (!url) {
-  throw new Error('PG_URL is not set: run `bash scripts/services.sh` and `source .services/env` first');
-}
+const url = await server('postgres');
 
 runStoreConformance('postgres', () => postgresStore({ url, group: uniqueGroup() }));
 // A pool the app already has: the store uses it and leaves it open.

@@ -10,14 +10,10 @@ import { generateSessionId } from '../../src/core/id.js';
 import type { Store } from '../../src/core/store.js';
 import { RedisLayout } from '../../src/stores/redis/layout.js';
 import { redisStore } from '../../src/stores/redis.js';
+import { server } from '../helpers/servers.js';
 import { capability, runStoreConformance, sampleMeta, uniqueGroup } from './conformance.js';
 
-const nodes = process.env.REDIS_CLUSTER_NODES?.split(',').filter(Boolean);
-if (!nodes?.length) {
-  throw new Error(
-    'REDIS_CLUSTER_NODES is not set: run `bash scripts/services.sh start && source .services/env` first',
-  );
-}
+const nodes = await server('redis-cluster');
 
 runStoreConformance('redis cluster', () => redisStore({ cluster: nodes, group: uniqueGroup() }));
 

@@ -21,6 +21,9 @@ import { session } from '../../src/adapters/express.js';
 import { redisStore } from '../../src/stores/redis.js';
 import { Client } from '../helpers/client.js';
 import { close, errorsAsJson, freePort, listen } from '../helpers/server.js';
+import { installed } from '../helpers/servers.js';
+
+await installed('redis');
 
 declare module '../../src/adapters/express.js' {
   interface SessionData {

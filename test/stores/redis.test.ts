@@ -18,13 +18,12 @@ import { SessionManager } from '../../src/core/manager.js';
 import type { SessionMeta, Store } from '../../src/core/store.js';
 import { RedisLayout } from '../../src/stores/redis/layout.js';
 import { redisStore } from '../../src/stores/redis.js';
+import { installed, server } from '../helpers/servers.js';
 import { runWithoutPackage, sourcePath } from '../helpers/without-package.js';
 import { capability, runStoreConformance, sampleMeta, uniqueGroup } from './conformance.js';
 
-const url = process.env.REDIS_URL;
-if (!url) {
-  throw new Error('REDIS_URL is not set: run `bash scripts/services.sh start && source .services/env` first');
-}
+const url = await server('redis');
+await installed('redis'); // the Sentinel suite starts private redis-server processes
 
 runStoreConformance('redis', () => redisStore({ url, group: uniqueGroup() }));
 
