@@ -1,15 +1,20 @@
+import type { Device } from './admin-types.js';
 import { type AttributeDelta, AttributeTable } from './attributes.js';
 import { expiryAt, planCommit } from './commit-plan.js';
 import type { SessionContext } from './context.js';
+import { enforceSessionLimit, listDevices, revokeDevice, revokeOthers } from './devices.js';
 import { isUnisessionError, storeUnavailable, UnisessionError } from './errors.js';
 import { generateSessionId } from './id.js';
 import { checkName } from './names.js';
-import { clientAddress, type RequestInfo } from './request.js';
+import { clientAddress, pathOf, type RequestInfo } from './request.js';
 import type { LoadedSession, MetaPatch, SessionMeta } from './store.js';
 import { Transport } from './transport.js';
 import { invalidArgument } from './validate.js';
 
 type State = 'unloaded' | 'ready' | 'ignored' | 'degraded';
+
+/** The metadata a touch writes: a commit that writes only these is a `touch`, not a `delta`. */
+const TOUCH_FIELDS = new Set(['lastAccessedAt', 'expiresAt', 'lastUrl', 'lastHost']);
 
 /**
  * What only adapters do with a session, for the property-style session objects of Express,
@@ -156,11 +161,19 @@ export class Session {
       host: this.context.host,
       clientAddress: clientAddress(this.request, this.context.trusted),
       userAgent: (this.request.header('user-agent') ?? '').slice(0, 512),
+      createdUrl: this.requestPath(),
+      lastUrl: this.requestPath(),
+      lastHost: this.context.host,
     };
     this.meta.expiresAt = expiryAt(now, this.meta);
     this.persisted = false;
     this.metaPatch = {};
     this.attributes.reset();
+  }
+
+  /** This request's path, never its query string (which can carry tokens), at most 512 characters. */
+  private requestPath(): string {
+    return pathOf(this.request.url).slice(0, 512);
   }
 
   private async ready(): Promise<SessionMeta> {
@@ -215,6 +228,34 @@ export class Session {
   }
 
   /**
+   * This user's live sessions, for an "active sessions" page: device (parsed from the user
+   * agent), address, last seen, and which one is this. Another session's id is masked; its
+   * `handle` is what `revokeDevice` takes. [] while the session has no principal. Needs a
+   * store with a principal index (UNISESSION_UNSUPPORTED otherwise).
+   */
+  async devices(): Promise<Device[]> {
+    const meta = await this.ready();
+    return listDevices(this.context, { ...meta, ...this.metaPatch });
+  }
+
+  /** Signs this user out of every other session (reason 'revoked'). Returns how many ended. */
+  async revokeOtherSessions(): Promise<number> {
+    const meta = await this.ready();
+    return revokeOthers(this.context, { ...meta, ...this.metaPatch });
+  }
+
+  /**
+   * Ends another session of this user by the `handle` that `devices()` gave. False when no
+   * other session of this user has it (it ended already, or the handle is foreign); the
+   * current session is ended with `invalidate()`, not here.
+   */
+  async revokeDevice(handle: string): Promise<boolean> {
+    if (typeof handle !== 'string') throw invalidArgument('revokeDevice', 'handle', 'a string', handle);
+    const meta = await this.ready();
+    return revokeDevice(this.context, { ...meta, ...this.metaPatch }, handle);
+  }
+
+  /**
    * Changes this session's sliding lifetime in ms (e.g. "remember me"); 0 means no expiry by
    * inactivity. Anything but a finite number >= 0 throws UNISESSION_INVALID_ARGUMENT.
    */
@@ -261,8 +302,11 @@ export class Session {
     await this.commitChain(async () => {
       moved = await this.storeCall(() => this.context.store.rename(meta.id, newId));
     });
-    if (moved) meta.id = newId;
-    else this.startFresh();
+    if (moved) {
+      const oldId = meta.id;
+      meta.id = newId;
+      this.context.events.emit('regenerated', { oldId, newId, app: this.context.options.app });
+    } else this.startFresh();
   }
 
   /** Ends the session everywhere. The handle then holds a fresh, unsaved session. */
@@ -336,9 +380,25 @@ export class Session {
       touchInterval: options.touchInterval,
       saveUninitialized: options.saveUninitialized,
       now: Date.now(),
+      access: { url: this.requestPath(), host: this.context.host },
     });
+    // At login (a principal being set), before anything is written: refusing writes nothing.
+    const principal = plan.write === 'nothing' ? undefined : plan.patch?.principal;
+    if (typeof principal === 'string') await enforceSessionLimit(this.context, meta.id, principal);
     if (plan.write === 'create') await this.create(meta, plan.patch, delta);
     else if (plan.write === 'update') await this.update(meta, plan.patch, delta);
+    if (this.context.events.has('committed')) {
+      const touchOnly =
+        plan.write === 'update' &&
+        delta.set.size === 0 &&
+        delta.remove.length === 0 &&
+        Object.keys(plan.patch ?? {}).every((key) => TOUCH_FIELDS.has(key));
+      this.context.events.emit('committed', {
+        kind: plan.write === 'nothing' ? 'none' : touchOnly ? 'touch' : 'delta',
+        created: plan.write === 'create',
+        app: this.context.options.app,
+      });
+    }
   }
 
   private async create(meta: SessionMeta, patch: MetaPatch, delta: AttributeDelta): Promise<void> {

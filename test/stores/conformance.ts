@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { generateSessionId } from '../../src/core/id.js';
 import type { SessionMeta, Store, StoreCapabilities } from '../../src/core/store.js';
+import { runMonitorConformance } from './conformance-monitor.js';
 
 export function uniqueGroup(prefix = 't'): string {
   return `${prefix}${randomBytes(4).toString('hex')}`;
@@ -30,6 +31,9 @@ export function sampleMeta(overrides: Partial<SessionMeta> = {}): SessionMeta {
     host: 'node-1',
     clientAddress: '127.0.0.1',
     userAgent: 'conformance',
+    createdUrl: '/login',
+    lastUrl: '/login',
+    lastHost: 'node-1',
     ...overrides,
   };
 }
@@ -348,5 +352,7 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
       );
       assert.equal(racers.filter(Boolean).length, 1);
     });
+
+    runMonitorConformance(() => store);
   });
 }
