@@ -9,7 +9,7 @@
  * name, an operation, an app code); never a session id or a user.
  */
 import type { Registry } from 'prom-client';
-import { SessionManager } from '../core/manager.js';
+import type { SessionManager } from '../core/manager.js';
 import { checkOptions, invalidOption, is } from '../core/validate.js';
 import { installCounters } from './counters.js';
 import { installGauges } from './gauges.js';
@@ -102,9 +102,12 @@ export function createMetrics(options: MetricsOptions): Metrics {
   };
 }
 
+/** Duck-typed, as every option check is: a second copy of unisession in node_modules still passes. */
+const isManager = is.withMethods('a SessionManager', 'on', 'stats', 'reportError');
+
 function checkManagers(value: unknown): SessionManager[] {
   const list = Array.isArray(value) ? value : [value];
-  if (list.length === 0 || !list.every((manager) => manager instanceof SessionManager)) {
+  if (list.length === 0 || !list.every((manager) => isManager(manager) === undefined)) {
     throw invalidOption('createMetrics', 'managers', 'a SessionManager or a non-empty array of them', value);
   }
   return [...new Set(list as SessionManager[])];
