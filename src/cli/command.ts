@@ -7,6 +7,11 @@ export interface Command {
   /** The full help text of the command (shown by `unisession <name> --help`). */
   readonly usage: string;
   /**
+   * The command prints its own `--help` (one per sub-command, say): the CLI then passes
+   * `--help` on to `run` instead of printing `usage`. @default false
+   */
+  readonly handlesHelp?: boolean;
+  /**
    * Runs the command with the arguments after its name. Resolves to the process exit code;
    * a long-running command (the demo) resolves only when it has stopped.
    */

@@ -22,6 +22,10 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'create the PostgreSQL tables of a group ahead of time',
     load: async () => (await import('./migrate-command.js')).migrateCommand,
   },
+  sessions: {
+    summary: 'inspect and manage sessions from a terminal: stats, list, show, rm, revoke',
+    load: async () => (await import('./sessions/index.js')).sessionsCommand,
+  },
 };
 
 /** The installed package's version: package.json sits two levels up, from src/cli and from dist/cli alike. */
@@ -64,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const command = await entry.load();
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (!command.handlesHelp && (rest.includes('--help') || rest.includes('-h'))) {
     console.log(command.usage);
     return 0;
   }

@@ -134,7 +134,7 @@ export interface ResolvedOptions {
   sweeper: false | { interval: number; batchSize: number };
 }
 
-const APP_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const APP_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** An HTTP header name (RFC 9110 token). */
 const HEADER_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 

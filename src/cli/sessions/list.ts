@@ -1,0 +1,159 @@
+/** `unisession sessions list`: the sessions matching the filters, one page at a time. */
+import { UsageError } from '../command.js';
+import type { Meta, SessionQuery } from './admin.js';
+import { EXIT } from './exit.js';
+import { duration, json, table, time } from './output.js';
+import type { Subcommand } from './subcommand.js';
+import { parseInteger } from './values.js';
+
+/** The `--sort` names people type, and the listing's sort keys they mean. */
+const SORTS: Record<string, NonNullable<SessionQuery['sort']>> = {
+  'last-access': 'lastAccessedAt',
+  lastAccessedAt: 'lastAccessedAt',
+  created: 'createdAt',
+  createdAt: 'createdAt',
+  id: 'id',
+};
+
+/** The default page of a terminal: a screenful or two. */
+const DEFAULT_LIMIT = 50;
+
+export const listCommand: Subcommand = {
+  summary: 'the sessions matching filters',
+  help: [
+    'Usage: unisession sessions list --store <url> [--group <g>] [--app <code>] [filters] [options]',
+    '',
+    'Lists the live sessions matching the filters, most recently used first, a page at a time.',
+    '',
+    'Options:',
+    '  --sort <key>      last-access (default), created or id',
+    '  --order <dir>     desc (default for times: newest first) or asc (default for id)',
+    `  --limit <n>       sessions per page, 1 to 1000 (default ${DEFAULT_LIMIT})`,
+    '  --cursor <c>      the next page: the cursor the previous page printed (same filters and sort)',
+    '  --count           print only how many sessions match',
+    '  --csv             print CSV (a header row, then one row per session) instead of a table',
+  ],
+  own: {
+    sort: { type: 'string' },
+    order: { type: 'string' },
+    limit: { type: 'string' },
+    cursor: { type: 'string' },
+    count: { type: 'boolean' },
+    csv: { type: 'boolean' },
+  },
+  filters: true,
+  positionals: false,
+  check(flags) {
+    queryOf(flags.own, flags.query);
+    if (flags.own.csv && flags.common.json) throw new UsageError('--csv and --json exclude each other');
+  },
+  async run(flags, manager, output) {
+    if (flags.own.count) {
+      const count = await manager.count(flags.query);
+      output.out(flags.common.json ? json({ count }) : String(count));
+      return EXIT.ok;
+    }
+    const page = await manager.list(queryOf(flags.own, flags.query));
+    if (flags.common.json) {
+      output.out(json({ sessions: page.sessions, ...(page.next ? { next: page.next } : {}) }));
+      return EXIT.ok;
+    }
+    if (flags.own.csv) {
+      output.out(csv(page.sessions));
+      return EXIT.ok;
+    }
+    if (page.sessions.length === 0) {
+      output.err('No session matches.');
+      return EXIT.ok;
+    }
+    output.out(sessionTable(page.sessions, Date.now()));
+    // On stderr, so that a table piped elsewhere stays a table.
+    if (page.next) output.err(`\nMore sessions follow: add --cursor ${page.next}`);
+    return EXIT.ok;
+  },
+};
+
+function queryOf(own: Record<string, string | boolean | undefined>, filters: SessionQuery): SessionQuery {
+  const query: SessionQuery = { ...filters };
+  const sort = own.sort as string | undefined;
+  if (sort !== undefined) {
+    const key = Object.hasOwn(SORTS, sort) ? SORTS[sort] : undefined;
+    if (!key) throw new UsageError(`--sort must be last-access, created or id, got "${sort}"`);
+    query.sort = key;
+  } else {
+    query.sort = 'lastAccessedAt';
+  }
+  const order = own.order as string | undefined;
+  if (order !== undefined) {
+    if (order !== 'asc' && order !== 'desc')
+      throw new UsageError(`--order must be asc or desc, got "${order}"`);
+    query.order = order;
+  }
+  const limit = own.limit as string | undefined;
+  query.limit = limit === undefined ? DEFAULT_LIMIT : parseInteger('--limit', limit, 1, 1000);
+  const cursor = own.cursor as string | undefined;
+  if (cursor !== undefined) {
+    if (cursor === '') throw new UsageError('--cursor must not be empty');
+    query.cursor = cursor;
+  }
+  if (
+    own.count &&
+    (sort !== undefined || order !== undefined || limit !== undefined || cursor !== undefined)
+  ) {
+    throw new UsageError('--count takes filters only, not --sort, --order, --limit or --cursor');
+  }
+  return query;
+}
+
+/** The table of a page of sessions: what an operator scans for. */
+export function sessionTable(sessions: Meta[], now: number): string {
+  return table(
+    ['ID', 'APP', 'PRINCIPAL', 'ADDRESS', 'LAST HOST', 'CREATED', 'LAST ACCESS', 'IDLE', 'EXPIRES IN'],
+    sessions.map((meta) => [
+      meta.id,
+      meta.app,
+      meta.principal ?? '-',
+      meta.clientAddress || '-',
+      meta.lastHost || meta.host || '-',
+      time(meta.createdAt),
+      time(meta.lastAccessedAt),
+      duration(now - meta.lastAccessedAt),
+      meta.expiresAt === null ? 'never' : duration(meta.expiresAt - now),
+    ]),
+  );
+}
+
+const CSV_COLUMNS = [
+  'id',
+  'app',
+  'principal',
+  'clientAddress',
+  'host',
+  'lastHost',
+  'createdUrl',
+  'lastUrl',
+  'createdAt',
+  'lastAccessedAt',
+  'expiresAt',
+  'absoluteExpiresAt',
+  'maxInactive',
+  'userAgent',
+] as const;
+
+/** RFC 4180 CSV, times in ISO 8601. */
+export function csv(sessions: Meta[]): string {
+  const cell = (value: unknown): string => {
+    let text = value === null || value === undefined ? '' : String(value);
+    // A cell a spreadsheet would run as a formula (a user agent can be anything) is quoted as text.
+    if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  const isTime = (column: string) => column.endsWith('At');
+  const rows = sessions.map((meta) =>
+    CSV_COLUMNS.map((column) => {
+      const value = meta[column];
+      return cell(isTime(column) && typeof value === 'number' ? new Date(value).toISOString() : value);
+    }).join(','),
+  );
+  return [CSV_COLUMNS.join(','), ...rows].join('\r\n');
+}
