@@ -1,4 +1,4 @@
-import type { SessionQuery } from './pending-core.js';
+import type { SessionQuery } from '../core/admin-types.js';
 import type { Actor, MonitorService, SessionRow } from './service.js';
 
 /*

@@ -1,10 +1,9 @@
 import { defaultCodec } from '../codec/json.js';
 import type { Codec } from '../core/codec.js';
 import { SessionManager } from '../core/manager.js';
-import type { Store } from '../core/store.js';
+import type { AuditEntry, Store } from '../core/store.js';
 import { type Check, checkOptions, invalidOption, is } from '../core/validate.js';
 import { isSecretHash, type MonitorCredential } from './credentials.js';
-import type { AuditEntry } from './pending-core.js';
 
 export interface MonitorOptions {
   /**

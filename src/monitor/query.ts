@@ -1,4 +1,4 @@
-import type { SessionQuery } from './pending-core.js';
+import type { SessionQuery } from '../core/admin-types.js';
 
 /*
  * The search filters of the API and the UI, read from a URL's query string. Every value is

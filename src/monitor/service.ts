@@ -1,4 +1,6 @@
+import type { SessionQuery, SessionStatistics } from '../core/admin-types.js';
 import type { SessionManager } from '../core/manager.js';
+import type { AuditEntry } from '../core/store.js';
 import {
   type AttributeKey,
   attributeKey,
@@ -7,7 +9,6 @@ import {
   splitAttributeKey,
 } from '../core/store.js';
 import type { MonitorRole } from './credentials.js';
-import type { AuditEntry, SessionQuery, SessionStatistics, StoreAudit } from './pending-core.js';
 import { isRedacted, MASKED, type Readable, toReadable } from './readable.js';
 
 /*
@@ -77,8 +78,6 @@ export interface ServiceOptions {
   onError: (error: unknown, during: string) => void;
 }
 
-type AdminStore = Store & { audit?: StoreAudit; stats?: unknown };
-
 export class MonitorService {
   private readonly byApp: Map<string, SessionManager>;
   private readonly primary: SessionManager;
@@ -91,8 +90,8 @@ export class MonitorService {
     this.byApp = new Map(managers.map((manager) => [manager.options.app, manager]));
   }
 
-  get store(): AdminStore {
-    return this.primary.store as AdminStore;
+  get store(): Store {
+    return this.primary.store as Store;
   }
 
   get group(): string {
@@ -142,9 +141,7 @@ export class MonitorService {
   }
 
   async search(actor: Actor, query: SessionQuery): Promise<{ rows: SessionRow[]; next?: string }> {
-    const page = await (this.primary.list as (filter: SessionQuery) => ReturnType<SessionManager['list']>)(
-      this.scoped(actor, query),
-    );
+    const page = await this.primary.list(this.scoped(actor, query));
     const rows = await Promise.all(page.sessions.map((meta) => this.row(actor, meta as MonitorMeta)));
     return page.next === undefined ? { rows } : { rows, next: page.next };
   }
@@ -157,7 +154,7 @@ export class MonitorService {
       order: _order,
       ...filter
     } = this.scoped(actor, query);
-    return (this.primary.count as (filter: SessionQuery) => Promise<number>)(filter);
+    return this.primary.count(filter);
   }
 
   /** The display-attribute keys this actor may read: shared ones, and private ones of its app. */

@@ -1,4 +1,5 @@
-import type { AuditEntry, HistogramBucket, SessionQuery, SessionStatistics } from '../pending-core.js';
+import type { SessionQuery, SessionStatistics } from '../../core/admin-types.js';
+import type { AuditEntry, HistogramBucket } from '../../core/store.js';
 import { formatQuery, QUERY_PARAMETERS } from '../query.js';
 import type { Readable } from '../readable.js';
 import { MASKED } from '../readable.js';
