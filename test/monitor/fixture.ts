@@ -2,6 +2,7 @@
  * Two apps of one group (portal and shop) over one real store, a few sessions made by real
  * requests, and monitor credentials of every kind: what the monitor tests share.
  */
+import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import type { Store } from '../../src/core/store.js';
 import { definePlugin, jsonCodec } from '../../src/index.js';
 import { hashSecret, type MonitorCredential } from '../../src/monitor/index.js';
 import { sqliteStore } from '../../src/stores/sqlite.js';
+import type { Client } from '../helpers/client.js';
 import { DirectClient } from '../helpers/direct-client.js';
 import { uniqueGroup } from '../stores/conformance.js';
 
@@ -120,4 +122,18 @@ export async function twoApps(store: Store = sqliteFor()): Promise<Apps> {
       anonymous: await idOf(anonymous, shop),
     },
   };
+}
+
+/** Signs in through the login form and returns the CSRF token of the UI session. */
+export async function signIn(client: Client, origin: string, name: string, secret: string): Promise<string> {
+  const login = await client.request('/login', {
+    method: 'POST',
+    headers: { origin, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ name, secret }).toString(),
+  });
+  assert.equal(login.status, 303, await login.text());
+  const page = await (await client.request('/')).text();
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1];
+  assert.ok(csrf, 'the page carries a CSRF token');
+  return csrf;
 }

@@ -15,25 +15,11 @@ import {
 } from '../../src/monitor/index.js';
 import { Client } from '../helpers/client.js';
 import { type Running, serve } from '../helpers/server.js';
-import { type Apps, bearer, credentials, SECRETS, twoApps } from './fixture.js';
+import { type Apps, bearer, credentials, SECRETS, signIn, twoApps } from './fixture.js';
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] as number;
-}
-
-/** Signs in through the login form and returns the CSRF token of the UI session. */
-export async function signIn(client: Client, origin: string, name: string, secret: string): Promise<string> {
-  const login = await client.request('/login', {
-    method: 'POST',
-    headers: { origin, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ name, secret }).toString(),
-  });
-  assert.equal(login.status, 303, await login.text());
-  const page = await (await client.request('/')).text();
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1];
-  assert.ok(csrf, 'the page carries a CSRF token');
-  return csrf;
 }
 
 describe('monitor security', () => {
