@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { generateSessionId } from '../../src/core/id.js';
 import type { SessionMeta, Store, StoreCapabilities } from '../../src/core/store.js';
+import { runMonitorConformance } from './conformance-monitor.js';
 
 export function uniqueGroup(prefix = 't'): string {
   return `${prefix}${randomBytes(4).toString('hex')}`;
@@ -351,5 +352,7 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
       );
       assert.equal(racers.filter(Boolean).length, 1);
     });
+
+    runMonitorConformance(() => store);
   });
 }

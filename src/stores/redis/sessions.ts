@@ -91,7 +91,12 @@ export class RedisSessions {
     const remove = (change.remove ?? []).map(checkAttributeKey);
     const patch = change.meta ?? {};
     const pairs = [
-      ...metaPairs({ lastAccessedAt: patch.lastAccessedAt, maxInactive: patch.maxInactive }),
+      ...metaPairs({
+        lastAccessedAt: patch.lastAccessedAt,
+        maxInactive: patch.maxInactive,
+        lastUrl: patch.lastUrl,
+        lastHost: patch.lastHost,
+      }),
       ...set,
     ];
     const expires =
@@ -108,6 +113,7 @@ export class RedisSessions {
         this.pexpireAt(patch.expiresAt ?? null),
         principal,
         String(pairs.length),
+        patch.lastAccessedAt === undefined ? '' : String(patch.lastAccessedAt),
         ...pairs,
         ...remove,
       ],
@@ -153,6 +159,9 @@ export class RedisSessions {
         expiryScore(meta.expiresAt),
         encodePrincipal(meta.principal),
         this.pexpireAt(meta.expiresAt),
+        String(meta.lastAccessedAt),
+        String(meta.createdAt),
+        meta.host,
         ...pairs,
       ],
     );
