@@ -5,19 +5,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Codec } from '../../core/codec.js';
+import type { SessionManager } from '../../core/manager.js';
 import { createSessionManager } from '../../index.js';
 import { openStoreFromUrl } from '../store-url.js';
-import { type AdminManager, adminOf } from './admin.js';
 import type { CommonFlags } from './flags.js';
 
 /** The app code the CLI's manager uses when no `--app` is given; it never writes attributes. */
 export const CLI_APP = 'unisession-cli';
 
-export async function connect(common: CommonFlags): Promise<AdminManager> {
+export async function connect(common: CommonFlags): Promise<SessionManager> {
   const codec = await loadCodec(common.codec);
   // A read-mostly command must not create an empty database for a mistyped SQLite path.
   const store = await openStoreFromUrl(common.store, common.group, { mustExist: true });
-  const manager = createSessionManager({
+  return createSessionManager({
     app: common.app ?? CLI_APP,
     group: common.group,
     store,
@@ -27,7 +27,6 @@ export async function connect(common: CommonFlags): Promise<AdminManager> {
     // A one-shot command must not sweep on the apps' behalf (nor keep the process alive).
     sweeper: false,
   });
-  return adminOf(manager);
 }
 
 async function loadCodec(name: CommonFlags['codec']): Promise<Codec> {

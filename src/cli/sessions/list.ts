@@ -1,6 +1,8 @@
 /** `unisession sessions list`: the sessions matching the filters, one page at a time. */
+
+import type { SessionQuery } from '../../core/admin-types.js';
+import type { SessionMeta } from '../../core/store.js';
 import { UsageError } from '../command.js';
-import type { Meta, SessionQuery } from './admin.js';
 import { EXIT } from './exit.js';
 import { duration, json, table, time } from './output.js';
 import type { Subcommand } from './subcommand.js';
@@ -106,7 +108,7 @@ function queryOf(own: Record<string, string | boolean | undefined>, filters: Ses
 }
 
 /** The table of a page of sessions: what an operator scans for. */
-export function sessionTable(sessions: Meta[], now: number): string {
+export function sessionTable(sessions: SessionMeta[], now: number): string {
   return table(
     ['ID', 'APP', 'PRINCIPAL', 'ADDRESS', 'LAST HOST', 'CREATED', 'LAST ACCESS', 'IDLE', 'EXPIRES IN'],
     sessions.map((meta) => [
@@ -141,7 +143,7 @@ const CSV_COLUMNS = [
 ] as const;
 
 /** RFC 4180 CSV, times in ISO 8601. */
-export function csv(sessions: Meta[]): string {
+export function csv(sessions: SessionMeta[]): string {
   const cell = (value: unknown): string => {
     let text = value === null || value === undefined ? '' : String(value);
     // A cell a spreadsheet would run as a formula (a user agent can be anything) is quoted as text.

@@ -20,7 +20,7 @@ export const processOutput: Output = {
  * a stored user agent or URL could carry, would otherwise move the terminal's cursor).
  */
 export function table(headers: string[], rows: string[][]): string {
-  const cells = [headers, ...rows].map((row) => row.map(printable));
+  const cells = [headers, ...rows].map((row) => row.map((cell) => printable(cell)));
   const widths = headers.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
   return cells
     .map((row) =>
@@ -61,6 +61,7 @@ export function duration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '-';
   const sign = ms < 0 ? '-' : '';
   const seconds = Math.round(Math.abs(ms) / 1000);
+  if (seconds < 60) return `${sign}${seconds}s`;
   const parts: Array<[number, string]> = [
     [Math.floor(seconds / 86_400), 'd'],
     [Math.floor((seconds % 86_400) / 3600), 'h'],

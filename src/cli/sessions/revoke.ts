@@ -2,8 +2,9 @@
  * `unisession sessions revoke <principal>`: signs a user out everywhere, as the monitor's
  * "sign out everywhere" does: every session of the principal is deleted with reason `revoked`.
  */
+
+import type { SessionManager } from '../../core/manager.js';
 import { UsageError } from '../command.js';
-import type { AdminManager } from './admin.js';
 import { EXIT } from './exit.js';
 import { json } from './output.js';
 import type { Subcommand } from './subcommand.js';
@@ -51,7 +52,7 @@ export const revokeCommand: Subcommand = {
 };
 
 async function revoke(
-  manager: AdminManager,
+  manager: SessionManager,
   principal: string,
   app: string | undefined,
   except: string | undefined,
@@ -64,7 +65,7 @@ async function revoke(
 }
 
 /** The ids of the principal's live sessions (of one app): a user has a handful, so a few pages at most. */
-async function idsOf(manager: AdminManager, principal: string, app: string | undefined): Promise<string[]> {
+async function idsOf(manager: SessionManager, principal: string, app: string | undefined): Promise<string[]> {
   const ids: string[] = [];
   let cursor: string | undefined;
   do {

@@ -5,8 +5,8 @@
  * any node of any app, finds it gone.
  */
 import { createInterface } from 'node:readline/promises';
+import type { SessionManager } from '../../core/manager.js';
 import { UsageError } from '../command.js';
-import type { AdminManager } from './admin.js';
 import { EXIT } from './exit.js';
 import type { ParsedFlags } from './flags.js';
 import { json, type Output } from './output.js';
@@ -52,7 +52,7 @@ export const rmCommand: Subcommand = {
     flags.own.where ? removeWhere(flags, manager, output) : removeIds(flags, manager, output),
 };
 
-async function removeIds(flags: ParsedFlags, manager: AdminManager, output: Output): Promise<number> {
+async function removeIds(flags: ParsedFlags, manager: SessionManager, output: Output): Promise<number> {
   const ids = [...new Set(flags.positionals)];
   const app = flags.common.app;
   const deleted: string[] = [];
@@ -76,7 +76,7 @@ async function removeIds(flags: ParsedFlags, manager: AdminManager, output: Outp
   return missing.length === 0 ? EXIT.ok : EXIT.notFound;
 }
 
-async function removeWhere(flags: ParsedFlags, manager: AdminManager, output: Output): Promise<number> {
+async function removeWhere(flags: ParsedFlags, manager: SessionManager, output: Output): Promise<number> {
   const query = flags.query;
   const matched = await manager.destroyWhere(query, { dryRun: true });
   const report = (deleted: number, dryRun: boolean) => {

@@ -3,8 +3,9 @@
  * metadata, and every attribute decoded by the apps' codec, shared ones apart from each app's
  * private ones. Names that look like secrets are masked unless `--reveal`.
  */
+
+import type { SessionView } from '../../core/admin-types.js';
 import { UsageError } from '../command.js';
-import type { SessionView } from './admin.js';
 import { EXIT } from './exit.js';
 import { duration, json, jsonSafe, pairs, readable, table, time } from './output.js';
 import type { Subcommand } from './subcommand.js';

@@ -2,7 +2,8 @@
  * `unisession sessions stats`: the monitor's overview in a terminal. The numbers are
  * computed in the store (the manager's `stats()`), never by loading every session.
  */
-import type { HistogramBucket, SessionStatistics } from './admin.js';
+import type { SessionStatistics } from '../../core/admin-types.js';
+import type { HistogramBucket } from '../../core/store.js';
 import { EXIT } from './exit.js';
 import { duration, json, pairs, table, time } from './output.js';
 import type { Subcommand } from './subcommand.js';

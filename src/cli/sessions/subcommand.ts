@@ -1,4 +1,4 @@
-import type { AdminManager } from './admin.js';
+import type { SessionManager } from '../../core/manager.js';
 import type { FlagSettings, ParsedFlags } from './flags.js';
 import type { Output } from './output.js';
 
@@ -11,5 +11,5 @@ export interface Subcommand extends FlagSettings {
   /** Checks what only this sub-command knows (operands, combinations); throws a UsageError. Runs before the store opens. */
   check?(flags: ParsedFlags): void;
   /** Does the work; resolves to the exit code (see exit.ts). */
-  run(flags: ParsedFlags, manager: AdminManager, output: Output): Promise<number>;
+  run(flags: ParsedFlags, manager: SessionManager, output: Output): Promise<number>;
 }
