@@ -210,8 +210,16 @@ export class MonitorService {
           redacted || attribute.error ? MASKED : toReadable(attribute.value, attribute.encoded, this.options),
       };
       if (attribute.error) {
-        detail.error = 'the stored value cannot be decoded by this codec';
-        detail.value = null;
+        // Unreadable by this codec (a plugin class the monitor does not know, say): show the
+        // stored text itself, which the JSON codec keeps readable, unless the name is redacted.
+        detail.error = 'the stored value cannot be decoded by this codec; the stored text is shown';
+        detail.value = redacted
+          ? MASKED
+          : {
+              $type: 'stored text',
+              text:
+                attribute.encoded.length > 4000 ? `${attribute.encoded.slice(0, 4000)}…` : attribute.encoded,
+            };
       }
       if (namespace === '') shared.push(detail);
       else {

@@ -336,7 +336,7 @@ ${
         (
           attribute,
         ) => html`<tr data-attribute="${attribute.namespace}:${attribute.name}"><td class="mono">${attribute.name}</td>
-<td>${attribute.error ? html`<span class="bad">${attribute.error}</span>` : renderReadable(attribute.value)}</td>
+<td>${attribute.error ? html`<span class="bad">${attribute.error}</span><br>` : ''}${renderReadable(attribute.value)}</td>
 ${operator ? html`<td><form method="post" action="${page.prefix}/sessions/${encodeURIComponent(detail.meta.id)}/remove-attribute" class="inline" data-confirm="Remove this attribute?">${csrfField(page)}<input type="hidden" name="namespace" value="${attribute.namespace}"><input type="hidden" name="name" value="${attribute.name}"><button class="secondary" type="submit">remove</button></form></td>` : ''}</tr>`,
       )
 }</table>`;
