@@ -57,10 +57,10 @@ export function loginPage(prefix: string, message?: string, status?: 'error'): H
     html`<form class="login" method="post" action="${prefix}/login">
   <h1>unisession monitor</h1>
   ${message ? html`<p class="notice ${status ?? ''}" role="alert">${message}</p>` : ''}
-  <label>Credential name <input name="name" autocomplete="username" required maxlength="64"></label>
+  <label>Credential name <input name="name" autocomplete="username" maxlength="64"></label>
   <label>Secret <input name="secret" type="password" autocomplete="current-password" required maxlength="1024"></label>
   <button type="submit">Sign in</button>
-  <p class="muted">Or paste a whole token (<code>name:secret</code>) as the secret, with the name left as is.</p>
+  <p class="muted">Or leave the name empty and paste a whole token (<code>name:secret</code>) as the secret.</p>
 </form>`,
     prefix,
   );
