@@ -40,6 +40,7 @@ button.danger { background: var(--danger); border-color: var(--danger); }
 .notice { padding: .6rem .9rem; border-radius: 6px; border: 1px solid var(--ok); margin-bottom: 1rem; }
 .notice.error { border-color: var(--danger); }
 meter { width: 100%; height: 1rem; }
+td:has(> meter) { width: 45%; }
 .pill { display: inline-block; padding: 0 .45rem; border-radius: 999px; border: 1px solid var(--line); font-size: 12px; }
 .ok { color: var(--ok); } .bad { color: var(--danger); }
 dl.value { margin: 0; display: grid; grid-template-columns: max-content 1fr; gap: .1rem .7rem; }

@@ -81,7 +81,11 @@ function histogram(title: string, buckets: HistogramBucket[]): Html {
   let previous = 0;
   const rows = buckets.map((bucket) => {
     const label =
-      bucket.le === null ? `over ${duration(previous)}` : `${duration(previous)} – ${duration(bucket.le)}`;
+      bucket.le === null
+        ? `over ${duration(previous)}`
+        : previous === 0
+          ? `under ${duration(bucket.le)}`
+          : `${duration(previous)} – ${duration(bucket.le)}`;
     if (bucket.le !== null) previous = bucket.le;
     return html`<tr><td>${label}</td><td class="num">${bucket.count}</td><td><meter min="0" max="${max}" value="${bucket.count}"></meter></td></tr>`;
   });
