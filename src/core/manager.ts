@@ -72,6 +72,14 @@ export class SessionManager {
     if (options.store === undefined) throw invalidOption('SessionManager', 'store', 'a Store', undefined);
     if (options.codec === undefined) throw invalidOption('SessionManager', 'codec', 'a Codec', undefined);
     warnIfUnsigned(this.options);
+    if (this.options.maxSessionsPerPrincipal && !options.store.principals) {
+      throw invalidOption(
+        'SessionManager',
+        'maxSessionsPerPrincipal',
+        'used with a store that has a principal index',
+        this.options.maxSessionsPerPrincipal.limit,
+      );
+    }
     this.store = options.store;
     this.codec = options.codec;
     this.measured = instrumentStore(this.store, this.events);

@@ -1,4 +1,5 @@
 import { serialize } from 'cookie';
+import type { SessionLimit } from './admin-types.js';
 import type { Codec } from './codec.js';
 import { UnisessionError } from './errors.js';
 import { nameProblem } from './names.js';
@@ -103,6 +104,14 @@ export interface SessionOptions {
   onStoreError?: 'fail' | 'continue';
   /** The expired-session sweeper; `false` turns it off on this node. @default { interval: 60_000, batchSize: 500 } */
   sweeper?: false | { interval?: number; batchSize?: number };
+  /**
+   * How many sessions one principal may have at once, checked when a session gets its
+   * principal (at login). A number means `{ limit, policy: 'evict-oldest' }`: the oldest
+   * others are destroyed (reason `evicted`). With `policy: 'refuse'` the commit fails with
+   * UNISESSION_TOO_MANY_SESSIONS (409) and writes nothing. Needs a store with a principal
+   * index. Two logins racing on two nodes may both pass the check. @default none
+   */
+  maxSessionsPerPrincipal?: number | SessionLimit;
 }
 
 export interface ResolvedCookieOptions {
@@ -132,6 +141,7 @@ export interface ResolvedOptions {
   maxValueBytes: number;
   onStoreError: 'fail' | 'continue';
   sweeper: false | { interval: number; batchSize: number };
+  maxSessionsPerPrincipal: SessionLimit | undefined;
 }
 
 export const APP_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -169,6 +179,18 @@ const isStore: Check = (value) => {
   return undefined;
 };
 
+const LIMIT_EXPECTED = "an integer >= 1 or { limit: integer >= 1, policy: 'evict-oldest' | 'refuse' }";
+const isSessionLimit: Check = (value) => {
+  if (is.positiveInteger(value) === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return LIMIT_EXPECTED;
+  const { limit, policy, ...rest } = value as Record<string, unknown>;
+  const ok =
+    Object.keys(rest).length === 0 &&
+    is.positiveInteger(limit) === undefined &&
+    (policy === 'evict-oldest' || policy === 'refuse');
+  return ok ? undefined : LIMIT_EXPECTED;
+};
+
 /** Every option `SessionOptions` has, with its check. Adapter-only options never reach it. */
 const SESSION_OPTIONS: OptionSpec = {
   app: is.matching(APP_PATTERN, `an app code matching ${APP_PATTERN}`),
@@ -198,6 +220,7 @@ const SESSION_OPTIONS: OptionSpec = {
   maxValueBytes: is.positiveInteger,
   onStoreError: is.oneOf('fail', 'continue'),
   sweeper: is.object({ interval: is.positive, batchSize: is.positiveInteger }, is.oneOf(false)),
+  maxSessionsPerPrincipal: isSessionLimit,
 };
 
 /**
@@ -296,5 +319,9 @@ export function resolveOptions(options: SessionOptions, storeGroup?: string): Re
       sweeper === false
         ? false
         : { interval: sweeper.interval ?? 60_000, batchSize: sweeper.batchSize ?? 500 },
+    maxSessionsPerPrincipal:
+      typeof options.maxSessionsPerPrincipal === 'number'
+        ? { limit: options.maxSessionsPerPrincipal, policy: 'evict-oldest' }
+        : options.maxSessionsPerPrincipal,
   };
 }

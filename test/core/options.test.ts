@@ -334,6 +334,7 @@ describe('store and codec factories (16)', () => {
       maxValueBytes: 10,
       onStoreError: 'continue',
       sweeper: false,
+      maxSessionsPerPrincipal: { limit: 3, policy: 'refuse' },
     };
     create(all);
   });

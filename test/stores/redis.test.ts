@@ -246,6 +246,33 @@ describe('redis store: layout, expiry, stale indexes', () => {
     assert.equal(await raw.zcard(layout.hostIndex(app, 'node-x')), 0);
   });
 
+  it("indexes a session written before the monitor's indexes existed at its next recorded access", async () => {
+    const app = `old${generateSessionId().slice(0, 6)}`;
+    const meta = sampleMeta({
+      app,
+      principal: 'old-user',
+      host: 'node-old',
+      createdAt: 1000,
+      lastAccessedAt: 2000,
+    });
+    await store.create(meta, new Map());
+    // What an older release left: the hash and the id/expiry/principal indexes only.
+    for (const name of ['acc', 'created', 'auth'] as const)
+      await raw.zrem(layout.appIndex(app, name), meta.id);
+    await raw.hdel(layout.appIndex(app, 'who'), meta.id);
+    await raw.zrem(layout.hostIndex(app, 'node-old'), meta.id);
+    const stats = capability(store, 'stats');
+    const query = { now: Date.now(), app, onlineSince: 0, idleBounds: [], ageBounds: [] };
+    assert.equal((await stats.compute(query)).usersOnline, 0, 'not indexed yet');
+    const now = Date.now();
+    await store.update(meta.id, { meta: { lastAccessedAt: now, expiresAt: now + 60_000 } });
+    const after = await stats.compute({ ...query, now: Date.now() });
+    assert.equal(after.usersOnline, 1);
+    assert.equal(after.authenticated, 1);
+    assert.deepEqual(after.perHost, [{ host: 'node-old', sessions: 1 }]);
+    assert.equal(await raw.zscore(layout.appIndex(app, 'created'), meta.id), '1000');
+  });
+
   it('does not sweep a session touched after its index entry was read', async () => {
     const app = `touch${generateSessionId().slice(0, 6)}`;
     const meta = sampleMeta({ app, expiresAt: Date.now() + 60_000 });

@@ -41,6 +41,7 @@ export const everyOption: Required<Omit<SessionOptions, 'store' | 'codec'>> = {
   maxValueBytes: 1_048_576,
   onStoreError: 'continue',
   sweeper: { interval: 60_000, batchSize: 500 },
+  maxSessionsPerPrincipal: 5,
 };
 
 export const misspelled: SessionOptions = {

@@ -39,8 +39,12 @@ export class RedisQueries {
     } else {
       const apps = await this.apps(client, filter.app);
       let after = query.after;
+      // The first read is the page (plus one): enough when the index order and bounds do the
+      // filtering; later reads grow, for filters that reject many entries.
+      let chunk = Math.min(SCAN_CHUNK, limit + 1);
       while (found.length <= limit) {
-        const batch = await this.nextEntries(client, apps, query, after, SCAN_CHUNK);
+        const batch = await this.nextEntries(client, apps, query, after, chunk);
+        chunk = Math.min(chunk * 4, SCAN_CHUNK * 5);
         if (batch.length === 0) break;
         const metas = await this.metas(
           client,

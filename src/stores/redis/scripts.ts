@@ -72,7 +72,11 @@ local function apply_ops(prefix, ops, first)
       if created ~= '' then redis.call('ZADD', a .. 'created', created, id) end
       if accessed ~= '' then
         redis.call('ZADD', a .. 'acc', accessed, id)
-        if newp ~= '' then redis.call('ZADD', a .. 'auth', accessed, id) end
+        if newp ~= '' then
+          redis.call('ZADD', a .. 'auth', accessed, id)
+          -- Idempotent, and it indexes a session written before these indexes existed.
+          redis.call('HSET', a .. 'who', id, string.sub(newp, 2))
+        end
       end
       if oldp ~= newp then
         if oldp ~= '' then redis.call('SREM', prefix .. 'principal:' .. string.sub(oldp, 2), id) end
@@ -119,7 +123,7 @@ local n = tonumber(ARGV[6])
 local ops = {}
 local expires, principal, accessed = ARGV[3], ARGV[5], ARGV[7]
 if expires ~= '' or principal ~= '' or accessed ~= '' then
-  local cur = redis.call('HMGET', KEYS[1], F_APP, F_P, F_ACC, F_HOST, F_EXP)
+  local cur = redis.call('HMGET', KEYS[1], F_APP, F_P, F_ACC, F_HOST, F_EXP, F_CREATED)
   local oldp = enc(cur[2])
   local newp, score = oldp, ''
   if expires == 'null' then
@@ -142,7 +146,11 @@ if expires ~= '' or principal ~= '' or accessed ~= '' then
   if accessed == '' and oldp ~= newp then accessed = cur[3] or '0' end
   -- A new principal, an expiry or a touch moves the session in the per-host index too.
   if score == '' and oldp ~= newp then score = cur[5] or '+inf' end
-  ops = {'put', ARGV[2], cur[1] or '', score, oldp, newp, accessed, '', cur[4] or ''}
+  -- A touch re-adds the creation time too, so a session written before the monitor's
+  -- indexes existed joins them at its next recorded access.
+  local created = ''
+  if ARGV[7] ~= '' then created = cur[6] or '' end
+  ops = {'put', ARGV[2], cur[1] or '', score, oldp, newp, accessed, created, cur[4] or ''}
 end
 if n > 0 then call_range('HSET', KEYS[1], ARGV, 8, 7 + n) end
 if 8 + n <= #ARGV then call_range('HDEL', KEYS[1], ARGV, 8 + n, #ARGV) end
