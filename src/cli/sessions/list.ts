@@ -1,10 +1,11 @@
 /** `unisession sessions list`: the sessions matching the filters, one page at a time. */
 
 import type { SessionQuery } from '../../core/admin-types.js';
+import type { SessionManager } from '../../core/manager.js';
 import type { SessionMeta } from '../../core/store.js';
 import { UsageError } from '../command.js';
 import { EXIT } from './exit.js';
-import { duration, json, table, time } from './output.js';
+import { duration, json, type Output, table, time } from './output.js';
 import type { Subcommand } from './subcommand.js';
 import { parseInteger } from './values.js';
 
@@ -34,6 +35,7 @@ export const listCommand: Subcommand = {
     '  --cursor <c>      the next page: the cursor the previous page printed (same filters and sort)',
     '  --count           print only how many sessions match',
     '  --csv             print CSV (a header row, then one row per session) instead of a table',
+    '  --all             every match, page after page, with --csv or --json: an export',
   ],
   own: {
     sort: { type: 'string' },
@@ -42,12 +44,19 @@ export const listCommand: Subcommand = {
     cursor: { type: 'string' },
     count: { type: 'boolean' },
     csv: { type: 'boolean' },
+    all: { type: 'boolean' },
   },
   filters: true,
   positionals: false,
   check(flags) {
     queryOf(flags.own, flags.query);
     if (flags.own.csv && flags.common.json) throw new UsageError('--csv and --json exclude each other');
+    if (flags.own.all && !(flags.own.csv || flags.common.json)) {
+      throw new UsageError('--all exports every match: add --csv or --json (a table is one page at a time)');
+    }
+    if (flags.own.all && (flags.own.cursor !== undefined || flags.own.count)) {
+      throw new UsageError('--all pages by itself: leave out --cursor and --count');
+    }
   },
   async run(flags, manager, output) {
     if (flags.own.count) {
@@ -55,6 +64,8 @@ export const listCommand: Subcommand = {
       output.out(flags.common.json ? json({ count }) : String(count));
       return EXIT.ok;
     }
+    if (flags.own.all)
+      return exportAll(manager, queryOf(flags.own, flags.query), flags.own.csv === true, output);
     const page = await manager.list(queryOf(flags.own, flags.query));
     if (flags.common.json) {
       output.out(json({ sessions: page.sessions, ...(page.next ? { next: page.next } : {}) }));
@@ -75,6 +86,35 @@ export const listCommand: Subcommand = {
   },
 };
 
+/**
+ * Every match, page after page, written as each page arrives: memory stays one page whatever
+ * the count. JSON is one document (`{"sessions": [...]}`), CSV one header then the rows.
+ */
+async function exportAll(
+  manager: SessionManager,
+  query: SessionQuery,
+  asCsv: boolean,
+  output: Output,
+): Promise<number> {
+  let cursor: string | undefined;
+  let first = true;
+  // Each CSV line ends in CRLF (RFC 4180): `out` adds the LF.
+  output.out(asCsv ? `${CSV_COLUMNS.join(',')}\r` : '{"sessions": [');
+  do {
+    const page = await manager.list({ ...query, ...(cursor === undefined ? {} : { cursor }) });
+    for (const meta of page.sessions) {
+      if (asCsv) output.out(`${csvRow(meta)}\r`);
+      else {
+        output.out(`${first ? '' : ','}${JSON.stringify(meta)}`);
+        first = false;
+      }
+    }
+    cursor = page.next;
+  } while (cursor !== undefined);
+  if (!asCsv) output.out(']}');
+  return EXIT.ok;
+}
+
 function queryOf(own: Record<string, string | boolean | undefined>, filters: SessionQuery): SessionQuery {
   const query: SessionQuery = { ...filters };
   const sort = own.sort as string | undefined;
@@ -92,7 +132,9 @@ function queryOf(own: Record<string, string | boolean | undefined>, filters: Ses
     query.order = order;
   }
   const limit = own.limit as string | undefined;
-  query.limit = limit === undefined ? DEFAULT_LIMIT : parseInteger('--limit', limit, 1, 1000);
+  // An export reads the largest pages the listing allows: fewer round trips, same memory bound.
+  query.limit =
+    limit === undefined ? (own.all ? 1000 : DEFAULT_LIMIT) : parseInteger('--limit', limit, 1, 1000);
   const cursor = own.cursor as string | undefined;
   if (cursor !== undefined) {
     if (cursor === '') throw new UsageError('--cursor must not be empty');
@@ -142,20 +184,24 @@ const CSV_COLUMNS = [
   'userAgent',
 ] as const;
 
-/** RFC 4180 CSV, times in ISO 8601. */
+/** One RFC 4180 cell; one a spreadsheet would run as a formula (a user agent can be anything) is prefixed to stay text. */
+function csvCell(value: unknown): string {
+  let text = value === null || value === undefined ? '' : String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** One session as a CSV row, times in ISO 8601. */
+function csvRow(meta: SessionMeta): string {
+  return CSV_COLUMNS.map((column) => {
+    const value = meta[column];
+    return csvCell(
+      column.endsWith('At') && typeof value === 'number' ? new Date(value).toISOString() : value,
+    );
+  }).join(',');
+}
+
+/** A header and one row per session (RFC 4180 CSV), each line but the last ending in CRLF (the printer adds the last LF). */
 export function csv(sessions: SessionMeta[]): string {
-  const cell = (value: unknown): string => {
-    let text = value === null || value === undefined ? '' : String(value);
-    // A cell a spreadsheet would run as a formula (a user agent can be anything) is quoted as text.
-    if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-  };
-  const isTime = (column: string) => column.endsWith('At');
-  const rows = sessions.map((meta) =>
-    CSV_COLUMNS.map((column) => {
-      const value = meta[column];
-      return cell(isTime(column) && typeof value === 'number' ? new Date(value).toISOString() : value);
-    }).join(','),
-  );
-  return [CSV_COLUMNS.join(','), ...rows].join('\r\n');
+  return `${[CSV_COLUMNS.join(','), ...sessions.map(csvRow)].join('\r\n')}\r`;
 }
