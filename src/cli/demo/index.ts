@@ -159,15 +159,17 @@ unisession demo: ${nodes} app nodes behind a round-robin load balancer, no stick
   Nodes  ${list}
   Monitor ${monitor.url}  (sign in with the one-time token ${monitor.token})
 
-Things to try:
+Three things to try:
   1. Log in, then reload a few times: every reload is served by another node, and you stay
      logged in with a visit counter that never skips.
   2. Press "Kill this node": the node that served the page is killed (SIGKILL). The next page
      comes from another node, you are still logged in, and the node is back in 3 seconds.
   3. Press "Rolling redeploy" (or run: ${howToRun()} redeploy --port ${port}) and keep
      reloading: every node is replaced, one at a time, and nobody is logged out.
-  4. Open the monitor in another tab and sign in with the token: your session is listed, with
-     the online-user count. Delete it there, and this tab is logged out on its next reload.
+
+And the monitoring centre: open ${monitor.url} in another tab and sign in with the token.
+Your session is listed, with the online-user count; delete it there, and the demo tab is
+logged out on its next reload.
 
 Ctrl-C stops the demo and every process it started.
 `);
