@@ -26,6 +26,8 @@ export interface ClusterView {
   redeploy: { version: number; step: number; of: number; node: string } | null;
   /** What `--store` the cluster runs on, for display. */
   store: string;
+  /** The monitoring centre's URL, when the demo serves one. */
+  monitor?: string;
 }
 
 /** Supervisor → node. */

@@ -27,6 +27,8 @@ export interface SupervisorOptions {
   trustedProxy?: string;
   /** The cookie signing secret every node shares. */
   secret: string;
+  /** The monitor's URL, shown on the demo page. */
+  monitorUrl?: string;
   /** How long a dead node stays dead before it is restarted, in ms. @default 3000 */
   restartDelay?: number;
   /** How long a node may take to start listening, in ms. @default 20000 */
@@ -171,7 +173,13 @@ export class Supervisor implements Rotation {
   }
 
   view(): ClusterView {
-    return { nodes: this.views(), redeploy: this.redeploying, store: this.options.storeLabel };
+    const view: ClusterView = {
+      nodes: this.views(),
+      redeploy: this.redeploying,
+      store: this.options.storeLabel,
+    };
+    if (this.options.monitorUrl) view.monitor = this.options.monitorUrl;
+    return view;
   }
 
   private views(): NodeView[] {
