@@ -133,6 +133,26 @@ export interface StoreLeases {
   acquire(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>;
 }
 
+// ---- tickets ----------------------------------------------------------------------------
+
+/**
+ * Short-lived values taken at most once: the SSO hub's tickets (`unisession/sso`). The key is
+ * opaque text chosen by the caller (the SSO kit passes a hash of the ticket, never the ticket).
+ */
+export interface StoreTickets {
+  /**
+   * Stores `value` under `key` until `now + ttlMs` (ttlMs > 0), replacing any value the key
+   * held. The store may also expire it natively; a value is never returned after its time.
+   */
+  put(key: string, value: string, ttlMs: number, now: number): Promise<void>;
+  /**
+   * Removes the value and returns it, atomically: of several callers taking one key at once,
+   * at most one gets the value, and every later take returns null. Null too once its time
+   * (`now` at the put plus ttlMs) has passed at `now`; an expired value is removed all the same.
+   */
+  take(key: string, now: number): Promise<string | null>;
+}
+
 /**
  * What a store can do beyond the required methods: groups of methods it has or lacks, as a
  * whole. Code checks a group's presence (`if (store.listing)`), never a flag; the manager
@@ -143,6 +163,7 @@ export interface StoreCapabilities {
   readonly principals?: StorePrincipals;
   readonly sweeping?: StoreSweeping;
   readonly leases?: StoreLeases;
+  readonly tickets?: StoreTickets;
 }
 
 /**
@@ -154,6 +175,7 @@ export const CAPABILITY_METHODS = {
   principals: ['find'],
   sweeping: ['sweep'],
   leases: ['acquire'],
+  tickets: ['put', 'take'],
 } as const satisfies {
   readonly [G in keyof StoreCapabilities]-?: readonly (keyof NonNullable<StoreCapabilities[G]>)[];
 };

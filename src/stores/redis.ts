@@ -7,6 +7,7 @@ import { META_FIELDS, RedisLayout } from './redis/layout.js';
 import { type RedisStoreOptions, resolveRedisOptions } from './redis/options.js';
 import { RedisQueries } from './redis/queries.js';
 import { RedisSessions } from './redis/sessions.js';
+import { redisTickets } from './redis/tickets.js';
 
 export type { RedisStoreOptions } from './redis/options.js';
 
@@ -32,6 +33,7 @@ function redisBackend(layout: RedisLayout, grace: number): Backend<RedisClient> 
     },
     sweeping: { sweep: (client, now, limit) => expiry.sweep(client, now, limit) },
     leases: { acquire: (client, ...lease) => expiry.acquireLease(client, ...lease) },
+    tickets: redisTickets(layout),
   };
 }
 

@@ -43,6 +43,7 @@ describe('postgres store: schema', () => {
         `${group}_attributes`,
         `${group}_leases`,
         `${group}_sessions`,
+        `${group}_tickets`,
       ]);
       const { rows } = await admin.query('SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY 1', [
         `${group}_sessions`,
@@ -79,6 +80,7 @@ describe('postgres store: schema', () => {
         `${group}_attributes`,
         `${group}_leases`,
         `${group}_sessions`,
+        `${group}_tickets`,
       ]);
       const meta = sampleMeta();
       await store.create(meta, new Map([[':a', '1']]));

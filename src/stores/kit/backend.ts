@@ -29,6 +29,13 @@ export interface Backend<H> {
   principals?: { find(handle: H, principal: string): Promise<string[]> };
   sweeping?: { sweep(handle: H, now: number, limit: number): Promise<SessionMeta[]> };
   leases?: { acquire(handle: H, name: string, holder: string, ttlMs: number, now: number): Promise<boolean> };
+  tickets?: BackendTickets<H>;
+}
+
+/** The `tickets` group (core/store.ts `StoreTickets`); arguments are checked before it runs. */
+export interface BackendTickets<H> {
+  put(handle: H, key: string, value: string, ttlMs: number, now: number): Promise<void>;
+  take(handle: H, key: string, now: number): Promise<string | null>;
 }
 
 export interface BackendListing<H> {

@@ -15,6 +15,7 @@ import {
 } from './layout.js';
 import type { MongodbSettings } from './options.js';
 import { inTransaction, isDuplicateKey, type MongoHandles } from './setup.js';
+import { mongodbTickets } from './tickets.js';
 
 const metaOnly = { projection: { meta: 1 } } as const;
 
@@ -154,5 +155,7 @@ export function mongodbBackend(settings: MongodbSettings): Backend<MongoHandles>
         }
       },
     },
+
+    tickets: mongodbTickets(settings),
   };
 }

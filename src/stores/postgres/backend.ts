@@ -4,6 +4,7 @@ import type { AttributeKey } from '../../core/store.js';
 import type { Backend } from '../kit/backend.js';
 import { pageOf } from '../kit/paging.js';
 import { type SessionRow, sqlFilter, toMeta, toRow } from '../sql/rows.js';
+import { takenValue, ticketSql } from '../sql/tickets.js';
 import { pgCode } from './pool.js';
 import type { PostgresTables } from './schema.js';
 
@@ -27,7 +28,8 @@ const numbered = (n: number) => `$${n}`;
  * The PostgreSQL operations. Each is one SQL statement (CTEs chain the parts), hence one
  * round trip and atomic without an explicit transaction.
  */
-export function postgresBackend({ sessions, attributes, leases }: PostgresTables): Backend<Pool> {
+export function postgresBackend({ sessions, attributes, leases, tickets }: PostgresTables): Backend<Pool> {
+  const ticketStatements = ticketSql(tickets, numbered);
   return {
     async load(pool, id, keys, now) {
       const filter = keys === 'all' ? '' : 'AND key = ANY($3::text[])';
@@ -194,6 +196,22 @@ export function postgresBackend({ sessions, attributes, leases }: PostgresTables
           [name, holder, now + ttlMs, now],
         );
         return rows.length > 0;
+      },
+    },
+
+    tickets: {
+      async put(pool, key, value, ttlMs, now) {
+        // One statement: the prune rides along as a CTE (it spares the key being put, which
+        // one statement must not both delete and upsert).
+        await query(
+          pool,
+          `WITH pruned AS (DELETE FROM ${tickets} WHERE expires_at <= $4 AND key <> $1) ${ticketStatements.put}`,
+          [key, value, now + ttlMs, now],
+        );
+      },
+      async take(pool, key, now) {
+        const [row] = await query<{ value: string; expires_at: string }>(pool, ticketStatements.take, [key]);
+        return takenValue(row, now);
       },
     },
   };

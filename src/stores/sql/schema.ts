@@ -9,6 +9,8 @@ export interface SqlTables {
   sessions: string;
   attributes: string;
   leases: string;
+  /** Single-use values with a TTL (the `tickets` group): SSO tickets. */
+  tickets: string;
 }
 
 /**
@@ -17,7 +19,12 @@ export interface SqlTables {
  */
 export function sqlTables(group: string, schema?: string): SqlTables {
   const name = (table: string) => (schema ? `"${schema}"."${group}_${table}"` : `"${group}_${table}"`);
-  return { sessions: name('sessions'), attributes: name('attributes'), leases: name('leases') };
+  return {
+    sessions: name('sessions'),
+    attributes: name('attributes'),
+    leases: name('leases'),
+    tickets: name('tickets'),
+  };
 }
 
 export interface SqlDialect {
@@ -33,7 +40,7 @@ export function tablesSql(
   tables: SqlTables,
   { integer, attributesSuffix }: SqlDialect,
 ): string {
-  const { sessions, attributes, leases } = tables;
+  const { sessions, attributes, leases, tickets } = tables;
   // Index names are not schema-qualified: an index lives in its table's schema.
   const index = (suffix: string) => `"${group}_${suffix}"`;
   return `
@@ -48,5 +55,7 @@ export function tablesSql(
     CREATE TABLE IF NOT EXISTS ${attributes} (
       session_id TEXT NOT NULL REFERENCES ${sessions} (id) ON DELETE CASCADE ON UPDATE CASCADE,
       key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (session_id, key))${attributesSuffix};
-    CREATE TABLE IF NOT EXISTS ${leases} (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at ${integer} NOT NULL);`;
+    CREATE TABLE IF NOT EXISTS ${leases} (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at ${integer} NOT NULL);
+    CREATE TABLE IF NOT EXISTS ${tickets} (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at ${integer} NOT NULL);
+    CREATE INDEX IF NOT EXISTS ${index('tickets_expires')} ON ${tickets} (expires_at);`;
 }

@@ -3,6 +3,7 @@ import type { AttributeKey } from '../../core/store.js';
 import type { Backend } from '../kit/backend.js';
 import { pageOf } from '../kit/paging.js';
 import { type SessionRow, sqlFilter, toMeta, toRow } from '../sql/rows.js';
+import { takenValue, ticketSql } from '../sql/tickets.js';
 import type { SqliteDatabase } from './database.js';
 
 type Db = SqliteDatabase;
@@ -148,6 +149,23 @@ export const sqliteBackend: Backend<Db> = {
         const row = d.sql(`SELECT holder FROM ${leases} WHERE name = ?`).get(name) as { holder: string };
         return row.holder === holder;
       });
+    },
+  },
+
+  tickets: {
+    async put(d, key, value, ttlMs, now) {
+      const sql = ticketSql(d.tables.tickets, () => '?');
+      d.write(() => {
+        d.sql(sql.prune).run(now, key);
+        d.sql(sql.put).run(key, value, now + ttlMs);
+      });
+    },
+    async take(d, key, now) {
+      const sql = ticketSql(d.tables.tickets, () => '?');
+      const row = d.write(() => d.sql(sql.take).get(key)) as
+        | { value: string; expires_at: number }
+        | undefined;
+      return takenValue(row, now);
     },
   },
 };
