@@ -25,6 +25,12 @@ export function createSessionManager(options: SessionOptions): SessionManager {
 export { jsonCodec } from './codec/json.js';
 export type { CodecPlugin } from './codec/types.js';
 export { definePlugin } from './codec/types.js';
+export {
+  type AppGroup,
+  type AppGroupDescription,
+  defineAppGroup,
+  type GroupApp,
+} from './core/app-group.js';
 export { type Codec, MAX_VALUE_DEPTH } from './core/codec.js';
 export { ERROR_CODES, type ErrorCode, isUnisessionError, UnisessionError } from './core/errors.js';
 export type { SessionEventName, SessionEvents } from './core/events.js';
@@ -49,5 +55,6 @@ export type {
   StoreListing,
   StorePrincipals,
   StoreSweeping,
+  StoreTickets,
 } from './core/store.js';
 export { attributeKey, splitAttributeKey } from './core/store.js';
