@@ -35,6 +35,7 @@ export { type Codec, MAX_VALUE_DEPTH } from './core/codec.js';
 export { ERROR_CODES, type ErrorCode, isUnisessionError, UnisessionError } from './core/errors.js';
 export type { SessionEventName, SessionEvents } from './core/events.js';
 export { SessionManager } from './core/manager.js';
+export { type SessionWatcher, type WatchSessionsOptions, watchSessions } from './core/watch.js';
 export { MAX_NAME_LENGTH, RESERVED_NAMES } from './core/names.js';
 export type { CookieOptions, SessionOptions } from './core/options.js';
 export type { RequestInfo, TrustProxy } from './core/request.js';
