@@ -35,7 +35,6 @@ export { type Codec, MAX_VALUE_DEPTH } from './core/codec.js';
 export { ERROR_CODES, type ErrorCode, isUnisessionError, UnisessionError } from './core/errors.js';
 export type { SessionEventName, SessionEvents } from './core/events.js';
 export { SessionManager } from './core/manager.js';
-export { type SessionWatcher, type WatchSessionsOptions, watchSessions } from './core/watch.js';
 export { MAX_NAME_LENGTH, RESERVED_NAMES } from './core/names.js';
 export type { CookieOptions, SessionOptions } from './core/options.js';
 export type { RequestInfo, TrustProxy } from './core/request.js';
@@ -59,3 +58,4 @@ export type {
   StoreTickets,
 } from './core/store.js';
 export { attributeKey, splitAttributeKey } from './core/store.js';
+export { type SessionWatcher, type WatchSessionsOptions, watchSessions } from './core/watch.js';
