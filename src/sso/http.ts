@@ -33,13 +33,21 @@ export const SSO_HEADERS: ReadonlyArray<[string, string]> = [
   ['referrer-policy', 'no-referrer'],
 ];
 
-export function ssoRequest(info: RequestInfo, options: Pick<ResolvedOptions, 'trustProxy'>): SsoRequest {
+/**
+ * The request as SSO sees it. `absolute` is the Fetch API's full URL when there is one; a node
+ * request has only a path, so scheme and host come from TLS and Host (or a trusted proxy).
+ */
+export function ssoRequest(
+  info: RequestInfo,
+  options: Pick<ResolvedOptions, 'trustProxy'>,
+  absolute?: string,
+): SsoRequest {
   const trusted = trustPredicate(options.trustProxy);
   const secure = isSecureRequest(info, trusted);
   const host = requestHost(info, trusted) ?? 'invalid.host';
   let url: URL;
   try {
-    url = new URL(info.url, `${secure ? 'https' : 'http'}://${host}`);
+    url = absolute ? new URL(absolute) : new URL(info.url, `${secure ? 'https' : 'http'}://${host}`);
   } catch {
     url = new URL('/', 'http://invalid.host');
   }

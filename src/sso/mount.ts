@@ -31,7 +31,7 @@ export interface MountedSsoHandler {
 /** Wraps a handler in the Web and node adapters, so that sessions commit before the answer leaves. */
 export function mountSsoHandler(manager: SessionManager, handler: SsoHandler): MountedSsoHandler {
   const web = withSession(manager, async (request, session) =>
-    toWebResponse(await handler(ssoRequest(webRequestInfo(request), manager.options), session)),
+    toWebResponse(await handler(ssoRequest(webRequestInfo(request), manager.options, request.url), session)),
   );
   const sessions = nodeSessions(manager);
   const node = (req: IncomingMessage, res: ServerResponse, next?: Next) => {
