@@ -188,3 +188,47 @@ describe('cookie transport: a host not under cookie.domain', () => {
     await manager.close();
   });
 });
+
+describe('app group: subdomains of one root domain, end to end without HTTP', () => {
+  it('a login (with regenerate) in one app is seen by the others; private attributes stay private', async () => {
+    const group = defineAppGroup({
+      domain: 'example.test',
+      shared: ['user'],
+      apps: [
+        { code: 'portal', host: 'portal.example.test' },
+        { code: 'shop', host: 'shop.example.test' },
+      ],
+    });
+    const store = memoryStore();
+    const portal = createSessionManager(group.options('portal', { store, sweeper: false, secret: 's3cret' }));
+    const shop = createSessionManager(group.options('shop', { store, sweeper: false, secret: 's3cret' }));
+    const at = (host: string) => ({ headers: { host } });
+    const browser = new DirectClient(portal);
+    await browser.call((session) => session.set('theme', 'dark'), at('portal.example.test'));
+    const before = browser.sessionId;
+    const reply = await browser.request(async (session) => {
+      await session.regenerate();
+      await session.set('user', 'alice');
+      await session.setPrincipal('alice');
+    }, at('portal.example.test'));
+    assert.match(reply.headers.get('set-cookie') ?? '', /Domain=example\.test/);
+    assert.notEqual(browser.sessionId, before, 'a new id at login');
+    // The browser sends the Domain cookie to the shop's subdomain too.
+    const onShop = browser.on(shop);
+    await onShop.call((session) => session.set('cart', ['book']), at('shop.example.test'));
+    assert.deepEqual(await onShop.call((session) => session.all(), at('shop.example.test')), {
+      user: 'alice',
+      cart: ['book'],
+    });
+    assert.deepEqual(await browser.call((session) => session.all(), at('portal.example.test')), {
+      user: 'alice',
+      theme: 'dark',
+    });
+    // One logout, anywhere, for both.
+    await onShop.call((session) => session.invalidate(), at('shop.example.test'));
+    const fresh = new DirectClient(portal);
+    fresh.cookie = `unisession=${reply.headers.get('set-cookie')?.split(';')[0]?.split('=')[1]}`;
+    assert.deepEqual(await fresh.call((session) => session.all(), at('portal.example.test')), {});
+    await portal.close();
+  });
+});

@@ -62,6 +62,11 @@ async function run(argv: string[]): Promise<number> {
       console.log(ssoUsage);
       return 0;
     }
+    const missing = await missingPackages();
+    if (missing) {
+      console.error(missing);
+      return 1;
+    }
     return runSsoDemo(argv.slice(1));
   }
   const { values, positionals } = options(argv);

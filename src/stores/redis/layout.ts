@@ -10,6 +10,7 @@ import type { AttributeKey, SessionMeta } from '../../core/store.js';
  *   G:#idx{G}:ids:<app>         sorted set: id -> 0, read in id order (ZRANGEBYLEX) for paging
  *   G:#idx{G}:principal:<p>     set: the ids of a principal's sessions
  *   G:#lease:<name>             hash: holder and end of a lease
+ *   G:#ticket:<key>             string: one SSO ticket (see tickets.ts)
  *
  * Session keys start with `G:{` and every other key with `G:#`, so no id, app or principal
  * can make two kinds of key collide. The session key's hash tag is the id, so a session is
