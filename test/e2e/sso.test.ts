@@ -201,11 +201,51 @@ describe('the SSO demo in a real browser', { timeout: 240_000 }, () => {
       await onEveryNode(app, 'Not logged in');
   });
 
+  it('shows the shop page (UPDATE_SCREENSHOT=1 writes docs/sso-demo.png)', async () => {
+    await logInAtPortal('alice');
+    await visit('shop');
+    assert.equal(await page.getAttribute('[data-testid=link-partner]', 'href'), url.partner());
+    if (process.env.UPDATE_SCREENSHOT) await page.screenshot({ path: 'docs/sso-demo.png', fullPage: true });
+  });
+
   it('stops every process on Ctrl-C', async () => {
     const exited = once(demo, 'exit');
     demo.kill('SIGINT');
     const [code] = await exited;
     assert.equal(code, 0, output);
     assert.match(output, /Stopped\. No process left behind\./);
+  });
+});
+
+describe('demo sso: bad input', () => {
+  async function run(args: string[]) {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'demo', 'sso', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let text = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      text += chunk;
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      text += chunk;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const [code] = await once(child, 'exit');
+    clearTimeout(timer);
+    return { code, text };
+  }
+
+  it('refuses a bad port, a bad root domain, an unknown option and a memory store, each with exit code 2', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--port', 'abc'], /--port must be a whole number/],
+      [['--root', 'Not_A_Domain'], /option "domain" must be a lower-case domain name/],
+      [['--nodes', '3'], /Unknown option '--nodes'/],
+      [['--store', 'memory'], /--store memory cannot work for a cluster/],
+    ];
+    for (const [args, message] of cases) {
+      const { code, text } = await run(args);
+      assert.equal(code, 2, `${args.join(' ')}: ${text}`);
+      assert.match(text, message);
+    }
   });
 });

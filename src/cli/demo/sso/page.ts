@@ -65,6 +65,7 @@ export function renderSsoPage(model: SsoPageModel): string {
   .none { color: #666; margin: 4px 0 12px; }
   form { display: inline-block; margin: 4px 8px 4px 0; }
   small { color: #555; }
+  header small { color: #f1f5f9; }
   .note { background: #fef9c3; padding: 8px 12px; }
 </style></head>
 <body data-app="${model.app}" data-node="${escapeHtml(model.node.name)}">
