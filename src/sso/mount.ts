@@ -6,7 +6,14 @@ import { webRequestInfo } from '../adapters/web/fetch.js';
 import { withSession } from '../adapters/web.js';
 import type { SessionManager } from '../core/manager.js';
 import type { Session } from '../core/session.js';
-import { type SsoRequest, type SsoResponse, ssoRequest, toWebResponse, writeNodeResponse } from './http.js';
+import {
+  SSO_HEADERS,
+  type SsoRequest,
+  type SsoResponse,
+  ssoRequest,
+  toWebResponse,
+  writeNodeResponse,
+} from './http.js';
 
 /** One SSO endpoint, framework-free: a request and its session in, an answer out. */
 export type SsoHandler = (request: SsoRequest, session: Session) => Promise<SsoResponse>;
@@ -41,6 +48,8 @@ export function mountSsoHandler(manager: SessionManager, handler: SsoHandler): M
         return;
       }
       manager.reportError(error, 'sso');
+      // The generic answer is an SSO response too: never cached, no Referer onwards.
+      if (!res.headersSent) for (const [name, value] of SSO_HEADERS) res.setHeader(name, value);
       sendError(res, error);
     };
     const attached = (req as IncomingMessage & { sessionHandle?: Session }).sessionHandle;

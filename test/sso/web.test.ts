@@ -4,8 +4,10 @@
  * a store without a `tickets` group refused with one clear error.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { withSession } from '../../src/adapters/web.js';
+import { IdSigner } from '../../src/core/signing.js';
 import type { Store } from '../../src/core/store.js';
 import { createSessionManager } from '../../src/index.js';
 import { localPath, ssoClient, ssoHub } from '../../src/sso/index.js';
@@ -90,6 +92,41 @@ describe('sso as Web-standard handlers', () => {
       new Request('https://partner-site.test/', { headers: { cookie: cookieHeader(partnerJar) } }),
     );
     assert.deepEqual(await me.json(), { user: 'dana' });
+  });
+
+  it('spends a ticket whose stored value is not a grant, and refuses it', async () => {
+    const ticket = `ST-${'x'.repeat(43)}`;
+    const key = `sso:${createHash('sha256').update(ticket).digest('base64url')}`;
+    await store.tickets!.put(key, 'not json {', 60_000, Date.now());
+    const start = await client.signIn(new Request('https://partner-site.test/sso/login'));
+    const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+    const jar = cookiesOf(start);
+    const refused = await client.callback(
+      new Request(`${CALLBACK}?ticket=${ticket}&state=${state}`, { headers: { cookie: cookieHeader(jar) } }),
+    );
+    assert.equal(refused.status, 400);
+    assert.equal(refused.headers.get('x-sso-refused'), 'ticket_invalid');
+    assert.equal(await store.tickets!.take(key, Date.now()), null, 'taken all the same');
+  });
+
+  it('a store that fails reaches the error handling, never a crash', async () => {
+    const failing = memoryStore({ group: 'websso' });
+    const manager = createSessionManager({ app: 'portal', store: failing, secret: SECRET, sweeper: false });
+    const deadHub = ssoHub({
+      manager,
+      clients: [{ id: 'partner', redirectUris: [CALLBACK] }],
+      loginUrl: '/login',
+    });
+    await manager.close();
+    const query = new URLSearchParams({ client_id: 'partner', redirect_uri: CALLBACK, state: 's' });
+    await assert.rejects(
+      deadHub.authorize(
+        new Request(`https://portal.example.test/sso/authorize?${query}`, {
+          headers: { cookie: `unisession=${new IdSigner(SECRET).sign('A'.repeat(32))}` },
+        }),
+      ),
+      { code: 'UNISESSION_STORE_UNAVAILABLE' },
+    );
   });
 
   it('refuses bad options at start-up', () => {
