@@ -97,7 +97,10 @@ export async function runSsoDemo(argv: string[]): Promise<number> {
   const ports = new Map<string, () => number | undefined>();
   for (const code of SSO_APPS) {
     const app: SsoNodeApp = { code, hosts };
+    // Eight processes start at once: on a small or busy machine that takes longer than one
+    // cluster's start, so each node gets a minute and a half rather than the default 20 s.
     const supervisor = new Supervisor({
+      startTimeout: 90_000,
       nodes: 2,
       store: storeUrl,
       storeLabel,
