@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, describe, it } from 'node:test';
+import { Hono } from 'hono';
 import { withSession } from '../../src/adapters/web.js';
 import { IdSigner } from '../../src/core/signing.js';
 import type { Store } from '../../src/core/store.js';
@@ -127,6 +128,19 @@ describe('sso as Web-standard handlers', () => {
       ),
       { code: 'UNISESSION_STORE_UNAVAILABLE' },
     );
+  });
+
+  it('mounts on Hono through the Fetch request', async () => {
+    const app = new Hono();
+    app.get('/sso/authorize', (c) => hub.authorize(c.req.raw));
+    const query = new URLSearchParams({ client_id: 'partner', redirect_uri: CALLBACK, state: 'st' });
+    const response = await app.request(`https://portal.example.test/sso/authorize?${query}`);
+    assert.equal(response.status, 303);
+    assert.equal(
+      response.headers.get('location'),
+      `/login?next=${encodeURIComponent(`/sso/authorize?${query}`)}`,
+    );
+    assert.equal(response.headers.get('cache-control'), 'no-store');
   });
 
   it('refuses bad options at start-up', () => {
