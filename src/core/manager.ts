@@ -4,6 +4,7 @@ import type { Codec } from './codec.js';
 import type { SessionContext } from './context.js';
 import { UnisessionError } from './errors.js';
 import { SessionEmitter, type SessionEventName, type SessionEvents } from './events.js';
+import { customIdProblem, generateSessionId } from './id.js';
 import { type ResolvedOptions, resolveOptions, type SessionOptions } from './options.js';
 import { pathOf, type RequestInfo, trustPredicate } from './request.js';
 import { Session } from './session.js';
@@ -49,6 +50,22 @@ function warnIfUnsigned(options: ResolvedOptions): void {
   );
 }
 
+/** Checks each id an app's `generateId` makes, so that a weak one never names a session. */
+function idGenerator(
+  generate: ((request: RequestInfo) => string) | undefined,
+): (request: RequestInfo) => string {
+  if (generate === undefined) return generateSessionId;
+  let previous: string | undefined;
+  return (request) => {
+    const id = generate(request);
+    const problem = customIdProblem(id, previous);
+    if (problem !== undefined)
+      throw invalidOption('SessionManager', 'generateId', `a function returning ${problem}`, id);
+    previous = id;
+    return id;
+  };
+}
+
 /**
  * The framework- and store-agnostic engine: one per app per process. Adapters call
  * `open()` once per request; everything else here is administration.
@@ -82,6 +99,7 @@ export class SessionManager {
       preloadKeys: preload === 'all' ? 'all' : preload.map(keyOf),
       keyOf,
       isVisible: (key) => key.startsWith(':') || key.startsWith(`${app}:`),
+      newId: idGenerator(this.options.generateId),
     };
     const sweeping = this.options.sweeper;
     const settings = sweeping === false ? { interval: 60_000, batchSize: 500 } : sweeping;

@@ -2,7 +2,7 @@ import { serialize } from 'cookie';
 import type { Codec } from './codec.js';
 import { UnisessionError } from './errors.js';
 import { nameProblem } from './names.js';
-import type { TrustProxy } from './request.js';
+import type { RequestInfo, TrustProxy } from './request.js';
 import type { Secret } from './signing.js';
 import { CAPABILITY_METHODS, type Store } from './store.js';
 import { type Check, checkOptions, invalidOption, is, isGroupName, type OptionSpec } from './validate.js';
@@ -101,6 +101,12 @@ export interface SessionOptions {
    * `'continue'` serves it with an empty, unsaved session. @default 'fail'
    */
   onStoreError?: 'fail' | 'continue';
+  /**
+   * Makes the id of each new session (Express's `genid`). Each id is checked: 22 to 128
+   * characters of `[A-Za-z0-9_-]` that look random; a weak one fails the request with
+   * UNISESSION_INVALID_OPTION. @default 24 random bytes, base64url (192 bits)
+   */
+  generateId?: (request: RequestInfo) => string;
   /** The expired-session sweeper; `false` turns it off on this node. @default { interval: 60_000, batchSize: 500 } */
   sweeper?: false | { interval?: number; batchSize?: number };
 }
@@ -132,6 +138,7 @@ export interface ResolvedOptions {
   maxValueBytes: number;
   onStoreError: 'fail' | 'continue';
   sweeper: false | { interval: number; batchSize: number };
+  generateId: ((request: RequestInfo) => string) | undefined;
 }
 
 const APP_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -198,6 +205,7 @@ const SESSION_OPTIONS: OptionSpec = {
   maxValueBytes: is.positiveInteger,
   onStoreError: is.oneOf('fail', 'continue'),
   sweeper: is.object({ interval: is.positive, batchSize: is.positiveInteger }, is.oneOf(false)),
+  generateId: is.function,
 };
 
 /**
@@ -296,5 +304,6 @@ export function resolveOptions(options: SessionOptions, storeGroup?: string): Re
       sweeper === false
         ? false
         : { interval: sweeper.interval ?? 60_000, batchSize: sweeper.batchSize ?? 500 },
+    generateId: options.generateId,
   };
 }

@@ -2,7 +2,9 @@
  * Issue 8 (1d, 16, 17): every factory checks every option when it is called, naming the
  * option, the value and what was expected; unknown names are refused with the one meant.
  */
+
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -334,6 +336,7 @@ describe('store and codec factories (16)', () => {
       maxValueBytes: 10,
       onStoreError: 'continue',
       sweeper: false,
+      generateId: () => randomUUID(),
     };
     create(all);
   });

@@ -41,6 +41,7 @@ export const everyOption: Required<Omit<SessionOptions, 'store' | 'codec'>> = {
   maxValueBytes: 1_048_576,
   onStoreError: 'continue',
   sweeper: { interval: 60_000, batchSize: 500 },
+  generateId: (request) => `${request.method}-${crypto.randomUUID()}`,
 };
 
 export const misspelled: SessionOptions = {
