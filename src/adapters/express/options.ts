@@ -72,7 +72,7 @@ const notExpressSessionStore: Check = (value) => {
     store !== null &&
     typeof store.get === 'function' &&
     typeof store.destroy === 'function' &&
-    typeof store.load !== 'function';
+    typeof store.loadAttributes !== 'function';
   return legacy
     ? 'a unisession store (unisession/stores/<name>), not an express-session store; ' +
         'to move its sessions over, pass it as `migrateFrom`'
