@@ -45,7 +45,7 @@ export async function compatApp(
     (
       error: Error & { status?: number; code?: string },
       _req: Request,
-      res: Response,
+      res: ExpressResponse,
       _next: NextFunction,
     ) => {
       res.status(error.status ?? 500).json({ error: error.code ?? 'error', message: error.message });
