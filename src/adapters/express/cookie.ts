@@ -19,6 +19,9 @@ export interface CookieData {
 /** What is stored with a session when its cookie differs from the configured one (see `cookieOverrides`). */
 export type CookieOverrides = Partial<CookieData>;
 
+/** Lifetimes closer than this are one lifetime (a cookie's originalMaxAge drifts by the ms it took to compute). */
+const SAME_LIFETIME_MS = 1_000;
+
 const FIELDS = [
   'path',
   'httpOnly',
@@ -147,7 +150,11 @@ export function cookieOverrides(cookie: CookieData, configured: CookieData): Coo
     if (field === 'originalMaxAge') {
       // A lifetime is compared to the configured one; whether the cookie is persistent is what matters.
       const mine = cookie.originalMaxAge === null ? null : Math.round(cookie.originalMaxAge);
-      if (mine !== configured.originalMaxAge) overrides[field] = mine;
+      const theirs = configured.originalMaxAge;
+      // express-session computes originalMaxAge from a Date, so "the same lifetime" can be a few ms off.
+      const same =
+        mine === null || theirs === null ? mine === theirs : Math.abs(mine - theirs) < SAME_LIFETIME_MS;
+      if (!same) overrides[field] = mine;
     } else if (cookie[field] !== configured[field]) overrides[field] = cookie[field];
   }
   return overrides as CookieOverrides;
