@@ -1,6 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { SessionManager } from '../core/manager.js';
-import type { SessionOptions } from '../core/options.js';
 import { internalsOf, type Session } from '../core/session.js';
 import { checkOptions, is } from '../core/validate.js';
 import { FASTIFY_OPTIONS, type FastifySessionOptions } from './fastify/options.js';

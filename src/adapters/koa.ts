@@ -1,6 +1,5 @@
 import type { Context, Middleware, Next } from 'koa';
 import type { SessionManager } from '../core/manager.js';
-import type { SessionOptions } from '../core/options.js';
 import { internalsOf, type Session } from '../core/session.js';
 import { commitHeaders } from './kit/commit.js';
 import { rememberRequest } from './kit/foreign-options.js';

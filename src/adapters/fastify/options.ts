@@ -83,12 +83,15 @@ const FASTIFY_SESSION_OPTIONS: Record<string, ForeignOption> = {
   },
   idGenerator: {
     check: is.function,
-    apply: (generate: (request: FastifyRequest) => string, core) =>
-      void (core.generateId ??= generatorOf(generate)),
+    apply: (generate: (request: FastifyRequest) => string, core) => {
+      core.generateId ??= generatorOf(generate);
+    },
   },
   store: {
     check: notForeignStore('@fastify/session or express-session'),
-    apply: (store: SessionOptions['store'], core) => void (core.store = store),
+    apply: (store: SessionOptions['store'], core) => {
+      core.store = store;
+    },
   },
 };
 

@@ -13,7 +13,12 @@ const cookie = (core: SessionOptions): CookieOptions => {
  * docs/frameworks.md names, or is refused at start-up with what to use instead.
  */
 const KOA_SESSION_OPTIONS: Record<string, ForeignOption> = {
-  key: { check: is.nonEmptyString, apply: (name: string, core) => void (cookie(core).name ??= name) },
+  key: {
+    check: is.nonEmptyString,
+    apply: (name: string, core) => {
+      cookie(core).name ??= name;
+    },
+  },
   maxAge: {
     check: is.anyOf(is.nonNegative, is.oneOf('session')),
     apply(maxAge: number | 'session', core) {
@@ -25,13 +30,30 @@ const KOA_SESSION_OPTIONS: Record<string, ForeignOption> = {
       cookie(core).persistent ??= true;
     },
   },
-  httpOnly: { check: is.boolean, apply: (value: boolean, core) => void (cookie(core).httpOnly ??= value) },
-  secure: { check: is.boolean, apply: (value: boolean, core) => void (cookie(core).secure ??= value) },
+  httpOnly: {
+    check: is.boolean,
+    apply: (value: boolean, core) => {
+      cookie(core).httpOnly ??= value;
+    },
+  },
+  secure: {
+    check: is.boolean,
+    apply: (value: boolean, core) => {
+      cookie(core).secure ??= value;
+    },
+  },
   path: {
     check: is.matching(/^\//, 'a path starting with "/"'),
-    apply: (value: string, core) => void (cookie(core).path ??= value),
+    apply: (value: string, core) => {
+      cookie(core).path ??= value;
+    },
   },
-  domain: { check: is.nonEmptyString, apply: (value: string, core) => void (cookie(core).domain ??= value) },
+  domain: {
+    check: is.nonEmptyString,
+    apply: (value: string, core) => {
+      cookie(core).domain ??= value;
+    },
+  },
   sameSite: {
     // koa-session's `null` (its default) sends no SameSite; unisession always sends one, Lax by default.
     check: is.anyOf(is.oneOf('lax', 'strict', 'none'), (value) => (value === null ? undefined : 'null')),
@@ -70,11 +92,15 @@ const KOA_SESSION_OPTIONS: Record<string, ForeignOption> = {
   renew: { check: is.boolean, apply: () => undefined },
   genid: {
     check: is.function,
-    apply: (genid: (ctx: never) => string, core) => void (core.generateId ??= generatorOf(genid)),
+    apply: (genid: (ctx: never) => string, core) => {
+      core.generateId ??= generatorOf(genid);
+    },
   },
   store: {
     check: notForeignStore('koa-session'),
-    apply: (store: SessionOptions['store'], core) => void (core.store = store),
+    apply: (store: SessionOptions['store'], core) => {
+      core.store = store;
+    },
   },
   encode: { refused: 'attribute values are encoded by the `codec` option (a unisession Codec)' },
   decode: { refused: 'attribute values are decoded by the `codec` option (a unisession Codec)' },
