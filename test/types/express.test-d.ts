@@ -5,7 +5,11 @@
  * Attribute names are prefixed `typed` because every `declare module` in the test program
  * merges into one SessionData.
  */
+import MongoStore from 'connect-mongo';
+import RedisStore from 'connect-redis';
 import { expectTypeOf } from 'expect-type';
+import expressSession from 'express-session';
+import type { Redis } from 'ioredis';
 import type { Request, RequestHandler } from 'express';
 import type { Session, SessionManager, Store } from 'unisession';
 import session, {
@@ -63,6 +67,13 @@ export function middlewareTypes(manager: SessionManager): void {
   // @ts-expect-error priority is 'low', 'medium' or 'high'
   session({ cookie: { priority: 'urgent' } });
   expectTypeOf(session).parameter(0).exclude<SessionManager | undefined>().toHaveProperty('migrateFrom');
+}
+
+/** The stores express-session apps use are accepted as they are, with no cast. */
+export function migrationTypes(redis: Redis): void {
+  session({ name: 'connect.sid', secret: 's', migrateFrom: new RedisStore({ client: redis }) });
+  session({ secret: 's', migrateFrom: MongoStore.create({ mongoUrl: 'mongodb://127.0.0.1/app' }) });
+  session({ secret: 's', migrateFrom: new expressSession.MemoryStore(), legacyCookies: true });
 }
 
 export function cookieTypes(req: Request): void {
