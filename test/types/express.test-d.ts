@@ -8,9 +8,9 @@
 import MongoStore from 'connect-mongo';
 import RedisStore from 'connect-redis';
 import { expectTypeOf } from 'expect-type';
+import type { Request, RequestHandler } from 'express';
 import expressSession from 'express-session';
 import type { Redis } from 'ioredis';
-import type { Request, RequestHandler } from 'express';
 import type { Session, SessionManager, Store } from 'unisession';
 import session, {
   type ExpressSession,
