@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { cookieValues } from '../../core/cookie.js';
+import { isWellFormedId } from '../../core/id.js';
 import type { Secret } from '../../core/signing.js';
 
 /**
@@ -41,7 +42,8 @@ export function legacyIdFrom(
   if (secrets.length === 0) return undefined;
   for (const value of cookieValues(cookieHeader, name).slice(0, 4)) {
     const id = unsignLegacy(value, secrets);
-    if (id !== undefined) return id;
+    // An id unisession could not carry in its own cookie is left alone (its user gets a new session).
+    if (id !== undefined && isWellFormedId(id, true)) return id;
   }
   return undefined;
 }

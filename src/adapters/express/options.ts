@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { generateSessionId } from '../../core/id.js';
 import type { SessionOptions } from '../../core/options.js';
 import { type Check, checkOptions, is, type OptionSpec } from '../../core/validate.js';
 import type { OwnOptions } from '../kit/setup.js';
@@ -128,7 +129,13 @@ export const EXPRESS_OPTIONS: OwnOptions<ExpressOwnOptions> = {
       // The cookie's lifetime is the session's, as "remember me" users expect; 0 ms would mean "never".
       maxInactive: rest.maxInactive ?? (maxAge !== undefined && maxAge > 0 ? maxAge : undefined),
       trustProxy: rest.trustProxy ?? own.proxy,
-      ...(own.genid ? { generateId: genidGenerator(own.genid) } : {}),
+      // Reading express-session's cookies: their ids (a UUID from its `genid`, say) must pass
+      // the transport's id check, which is the wider one when ids are made by a generator.
+      ...(own.genid
+        ? { generateId: genidGenerator(own.genid) }
+        : own.migrateFrom || own.legacyCookies
+          ? { generateId: generateSessionId }
+          : {}),
       // The core reads the cookie by this name; the Set-Cookie lines are the adapter's own.
       cookie: {
         name: own.name,

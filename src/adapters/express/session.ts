@@ -95,6 +95,13 @@ export class ExpressSession {
     return this;
   }
 
+  /** As express-session's session serializes: the cookie, then the attributes (`res.json(req.session)`). */
+  toJSON(): Record<string, unknown> {
+    const json: Record<string, unknown> = { cookie: this.cookie.toJSON() };
+    for (const name of Object.keys(this)) json[name] = (this as unknown as Record<string, unknown>)[name];
+    return json;
+  }
+
   /** Never an unhandled rejection: without a callback, a failure goes to Express's error handling. */
   #settle(work: Promise<void>, callback: Callback | undefined): void {
     const fail = (error: unknown) => this.host.fail(error);

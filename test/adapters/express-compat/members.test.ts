@@ -275,3 +275,29 @@ describe('an existing req.session', () => {
     }
   });
 });
+
+describe('req.session as JSON', () => {
+  it('serializes as express-session’s: the cookie, then the attributes', async () => {
+    const json = await compatApp({}, (express) =>
+      express.get('/', (req, res) => {
+        req.session.n = 3;
+        res.json(req.session);
+      }),
+    );
+    try {
+      const body = await new Browser(json.base).json<Record<string, unknown>>('/');
+      assert.deepEqual(Object.keys(body), ['cookie', 'n']);
+      assert.equal(body.n, 3);
+      assert.deepEqual(body.cookie, {
+        originalMaxAge: null,
+        path: '/',
+        httpOnly: true,
+        secure: false,
+        sameSite: 'lax',
+        expires: null,
+      });
+    } finally {
+      await json.stop();
+    }
+  });
+});

@@ -251,3 +251,27 @@ describe('start-up refusals', () => {
     });
   }
 });
+
+describe('legacyCookies', () => {
+  it("reads an express-session cookie whose id unisession's store has, and re-issues it in unisession's format", async () => {
+    const { legacySignature } = await import('../../../src/adapters/express/legacy-cookie.js');
+    const { app, browser } = await start({ legacyCookies: true });
+    await browser.json('/count');
+    const id = browser.id()!;
+    const legacy = new Browser(app.base);
+    legacy.jar.set('unisession', encodeURIComponent(`s:${id}.${legacySignature(id, 'keyboard cat')}`));
+    assert.equal((await legacy.json('/count')).n, 2);
+    assert.match(legacy.jar.get('unisession')!, new RegExp(`^${id}\\.[A-Za-z0-9_-]{43}$`));
+  });
+
+  it('is off by default: an express-session cookie is an unknown cookie', async () => {
+    const { legacySignature } = await import('../../../src/adapters/express/legacy-cookie.js');
+    const { app, browser } = await start({});
+    await browser.json('/count');
+    const id = browser.id()!;
+    const legacy = new Browser(app.base);
+    legacy.jar.set('unisession', encodeURIComponent(`s:${id}.${legacySignature(id, 'keyboard cat')}`));
+    assert.equal((await legacy.json('/count')).n, 1);
+    assert.notEqual(legacy.id(), id);
+  });
+});
