@@ -113,7 +113,7 @@ export function session(
     const secureRequest = isSecure(req, own.proxy);
     let configured: ReturnType<typeof requestCookie>;
     try {
-      configured = requestCookie(own.cookie, req, secureRequest);
+      configured = requestCookie(own.cookie, req, secureRequest, manager.options);
     } catch (error) {
       return next(error);
     }

@@ -112,7 +112,7 @@ export class SessionCookie implements CookieData {
       partitioned: this.partitioned,
       priority: this.priority,
       expires: expires ?? undefined,
-      maxAge: expires === null ? undefined : Math.max(0, Math.floor((expires.getTime() - Date.now()) / 1000)),
+      maxAge: expires === null ? undefined : Math.max(0, Math.round((expires.getTime() - Date.now()) / 1000)),
       // Ids and signatures are cookie-safe already (base64url, or the `s:` legacy form never re-sent).
       encode: (text) => text,
     });

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { generateSessionId } from '../../core/id.js';
-import type { SessionOptions } from '../../core/options.js';
+import type { ResolvedOptions, SessionOptions } from '../../core/options.js';
 import { type Check, checkOptions, is, type OptionSpec } from '../../core/validate.js';
 import type { OwnOptions } from '../kit/setup.js';
 import type { CookieData, SameSite } from './cookie.js';
@@ -156,22 +156,28 @@ export function requestCookie(
   option: ExpressOwnOptions['cookie'],
   req: Request,
   secureRequest: boolean,
+  manager: Pick<ResolvedOptions, 'cookie' | 'maxInactive'>,
 ): CookieData & { expires: Date | undefined } {
   let cookie: ExpressCookieOptions = {};
   if (typeof option === 'function') {
     cookie = option(req);
     checkOptions('session (the cookie function)', cookie, COOKIE_SPEC);
   } else if (option) cookie = option;
-  const hostPrefix = cookie.hostPrefix === true;
-  const secure =
-    hostPrefix || (cookie.secure === 'auto' || cookie.secure === undefined ? secureRequest : cookie.secure);
-  const sameSite = cookie.sameSite === 'auto' ? (secureRequest ? 'none' : 'lax') : (cookie.sameSite ?? 'lax');
+  // What the option leaves out is the manager's (its defaults, or those of a manager the app passed in).
+  const base = manager.cookie;
+  const hostPrefix = cookie.hostPrefix === true || base.name.startsWith('__Host-');
+  const wanted = cookie.secure ?? base.secure;
+  const secure = hostPrefix || (wanted === 'auto' ? secureRequest : wanted);
+  const sameSite =
+    cookie.sameSite === 'auto' ? (secureRequest ? 'none' : 'lax') : (cookie.sameSite ?? base.sameSite);
   // express-session: whichever of maxAge and expires is set wins; maxAge when both are.
-  const maxAge = cookie.maxAge ?? null;
+  const fallback =
+    cookie.expires === undefined && base.persistent && manager.maxInactive > 0 ? manager.maxInactive : null;
+  const maxAge = cookie.maxAge === undefined ? fallback : cookie.maxAge;
   return {
-    path: hostPrefix ? '/' : (cookie.path ?? '/'),
-    domain: hostPrefix ? undefined : cookie.domain,
-    httpOnly: cookie.httpOnly ?? true,
+    path: hostPrefix ? '/' : (cookie.path ?? base.path),
+    domain: hostPrefix ? undefined : (cookie.domain ?? base.domain),
+    httpOnly: cookie.httpOnly ?? base.httpOnly,
     secure,
     sameSite,
     partitioned: cookie.partitioned,

@@ -275,3 +275,34 @@ describe('legacyCookies', () => {
     assert.notEqual(legacy.id(), id);
   });
 });
+
+describe('a SessionManager passed in', () => {
+  it('its cookie options decide the Set-Cookie (name, path, sameSite, persistence)', async () => {
+    const { createSessionManager } = await import('../../../src/index.js');
+    const manager = createSessionManager({
+      app: 'shop',
+      store: memoryStore(),
+      sweeper: false,
+      secret: 's',
+      maxInactive: 600_000,
+      cookie: { name: 'sid', sameSite: 'strict', persistent: true, httpOnly: false },
+    });
+    const express = (await import('express')).default();
+    express.use(session(manager));
+    routes(express);
+    const { createServer } = await import('node:http');
+    const { listen, close } = await import('../../helpers/server.js');
+    const server = createServer(express);
+    const browser = new Browser(await listen(server));
+    try {
+      await browser.json('/count');
+      const cookie = browser.cookie('sid')!;
+      assert.equal(cookie.attributes.get('samesite'), 'Strict');
+      assert.equal(cookie.attributes.get('max-age'), '600');
+      assert.equal(cookie.attributes.has('httponly'), false);
+    } finally {
+      await close(server);
+      await manager.close();
+    }
+  });
+});
