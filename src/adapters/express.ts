@@ -126,17 +126,13 @@ export function session(
     const handle = manager.open(rememberRequest(info, req));
     req.sessionHandle = handle;
     const start = async (): Promise<RequestSession> => {
-      let legacy: 'known' | 'unknown' | undefined;
-      if (legacyId !== undefined) {
-        const known = migrateFrom
-          ? await migrateSession(manager, migrateFrom, legacyId, configured, {
-              clientAddress: req.ip ?? '',
-              userAgent: req.headers['user-agent'] ?? '',
-            })
-          : true;
-        legacy = known ? 'known' : 'unknown';
+      if (legacyId !== undefined && migrateFrom) {
+        await migrateSession(manager, migrateFrom, legacyId, configured, {
+          clientAddress: req.ip ?? '',
+          userAgent: req.headers['user-agent'] ?? '',
+        });
       }
-      return new RequestSession(settings, req, handle, configured, secureRequest, next, legacy);
+      return new RequestSession(settings, req, handle, configured, secureRequest, next, legacyId);
     };
     const ready = start();
     // As express-session does from its res.end wrapper: a commit failure goes to next(err).

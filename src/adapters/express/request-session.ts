@@ -45,11 +45,11 @@ export class RequestSession implements SessionHost {
     private readonly secureRequest: boolean,
     readonly fail: (error: unknown) => void,
     /**
-     * The request presented an express-session cookie: `'known'` when its session is in the
-     * store (re-issue the cookie in unisession's format), `'unknown'` when no store had it
-     * (clear it, so that later requests stop asking the old store).
+     * The id of the express-session cookie the request presented, if any: its session, once
+     * loaded, gets the cookie re-issued in unisession's format; when no store had it, the
+     * cookie is cleared, so that later requests stop asking the old store.
      */
-    private readonly legacy: 'known' | 'unknown' | undefined,
+    private readonly legacyId: string | undefined,
   ) {}
 
   get installed(): boolean {
@@ -144,10 +144,10 @@ export class RequestSession implements SessionHost {
     const persisted = !this.handle.isNew;
     if (value === undefined && persisted && present) {
       const changed = cookieFingerprint(cookie) !== this.installedFingerprint;
-      if (this.settings.rolling || this.legacy === 'known' || changed)
-        value = this.settings.signer.sign(this.handle.id!);
+      const legacy = this.legacyId !== undefined && this.handle.id === this.legacyId;
+      if (this.settings.rolling || legacy || changed) value = this.settings.signer.sign(this.handle.id!);
     }
-    if (value === undefined && this.legacy === 'unknown') {
+    if (value === undefined && this.legacyId !== undefined && !persisted) {
       value = '';
       clear = true;
     }

@@ -264,6 +264,16 @@ describe('legacyCookies', () => {
     assert.match(legacy.jar.get('unisession')!, new RegExp(`^${id}\\.[A-Za-z0-9_-]{43}$`));
   });
 
+  it('clears an express-session cookie whose id no store has', async () => {
+    const { legacySignature } = await import('../../../src/adapters/express/legacy-cookie.js');
+    const { app } = await start({ legacyCookies: true });
+    const legacy = new Browser(app.base);
+    const id = 'A'.repeat(16) + 'bcdefghijklmnopq';
+    legacy.jar.set('unisession', encodeURIComponent(`s:${id}.${legacySignature(id, 'keyboard cat')}`));
+    await legacy.json('/peek');
+    assert.equal(legacy.cookie()?.value, '');
+  });
+
   it('is off by default: an express-session cookie is an unknown cookie', async () => {
     const { legacySignature } = await import('../../../src/adapters/express/legacy-cookie.js');
     const { app, browser } = await start({});
