@@ -268,7 +268,7 @@ describe('legacyCookies', () => {
     const { legacySignature } = await import('../../../src/adapters/express/legacy-cookie.js');
     const { app } = await start({ legacyCookies: true });
     const legacy = new Browser(app.base);
-    const id = 'A'.repeat(16) + 'bcdefghijklmnopq';
+    const id = `${'A'.repeat(16)}bcdefghijklmnopq`;
     legacy.jar.set('unisession', encodeURIComponent(`s:${id}.${legacySignature(id, 'keyboard cat')}`));
     await legacy.json('/peek');
     assert.equal(legacy.cookie()?.value, '');
