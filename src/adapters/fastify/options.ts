@@ -100,7 +100,7 @@ export const FASTIFY_OPTIONS = foreignOptions('unisession (fastify)', FASTIFY_SE
 
 /** unisession's options plus @fastify/session's that it understands (see docs/frameworks.md#fastify). */
 export interface FastifySessionOptions extends Omit<SessionOptions, 'cookie'> {
-  /** @fastify/session's cookie name (unisession's `cookie.name`). */
+  /** @fastify/session's cookie name (unisession's `cookie.name`). @default 'unisession' (@fastify/session: 'sessionId') */
   cookieName?: string;
   cookie?: FastifyCookieOptions;
   /** true records every access (touchInterval 0), so the cookie is re-sent on every response. @default false (@fastify/session: true) */

@@ -127,9 +127,9 @@ export const KOA_OPTIONS = foreignOptions('unisession (koa)', KOA_SESSION_OPTION
  * a koa-session config works after adding `app` (and a unisession `store`).
  */
 export interface KoaSessionOptions extends SessionOptions {
-  /** koa-session's cookie name (unisession's `cookie.name`). */
+  /** koa-session's cookie name (unisession's `cookie.name`). @default 'unisession' (koa-session: 'koa.sess') */
   key?: string;
-  /** ms, or 'session' for a browser-session cookie; a number makes the cookie persistent and sets `maxInactive`. */
+  /** ms, or 'session' for a browser-session cookie; a number makes the cookie persistent and sets `maxInactive`. @default a browser-session cookie (koa-session: one day) */
   maxAge?: number | 'session';
   httpOnly?: boolean;
   secure?: boolean;
@@ -143,7 +143,7 @@ export interface KoaSessionOptions extends SessionOptions {
   overwrite?: true;
   /** Only true: the session is always committed before the response is written. */
   autoCommit?: true;
-  /** true records every access (touchInterval 0), so the cookie is re-sent on every response. */
+  /** true records every access (touchInterval 0), so the cookie is re-sent on every response. @default false */
   rolling?: boolean;
   /** Accepted: a persistent cookie always slides with activity. */
   renew?: boolean;
