@@ -19,6 +19,9 @@ export interface CookieData {
 /** What is stored with a session when its cookie differs from the configured one (see `cookieOverrides`). */
 export type CookieOverrides = Partial<CookieData>;
 
+/** The longest lifetime a cookie may be given: any longer and its Expires date stops being a date. */
+export const MAX_LIFETIME_MS = 100 * 365 * 86_400_000;
+
 /** Lifetimes closer than this are one lifetime (a cookie's originalMaxAge drifts by the ms it took to compute). */
 const SAME_LIFETIME_MS = 1_000;
 
@@ -70,6 +73,9 @@ export class SessionCookie implements CookieData {
     return this._expires;
   }
   set expires(date: Date | null | false) {
+    if (date instanceof Date && !Number.isFinite(date.getTime())) {
+      throw new TypeError('req.session.cookie.expires must be a valid Date, null or false');
+    }
     this._expires = date instanceof Date ? date : null;
     this.originalMaxAge = this._expires === null ? null : this._expires.getTime() - Date.now();
   }
@@ -79,8 +85,10 @@ export class SessionCookie implements CookieData {
     return this._expires === null ? null : this._expires.getTime() - Date.now();
   }
   set maxAge(ms: number | null) {
-    if (ms !== null && (typeof ms !== 'number' || !Number.isFinite(ms))) {
-      throw new TypeError('req.session.cookie.maxAge must be a number of milliseconds or null');
+    if (ms !== null && (typeof ms !== 'number' || !Number.isFinite(ms) || Math.abs(ms) > MAX_LIFETIME_MS)) {
+      throw new TypeError(
+        'req.session.cookie.maxAge must be a number of milliseconds (up to 100 years) or null',
+      );
     }
     this.expires = ms === null ? null : new Date(Date.now() + ms);
   }
@@ -175,7 +183,8 @@ export function readOverrides(stored: unknown): CookieOverrides {
     partitioned: (value) => typeof value === 'boolean',
     priority: (value) => value === 'low' || value === 'medium' || value === 'high',
     originalMaxAge: (value) =>
-      value === null || (typeof value === 'number' && Number.isFinite(value) && value >= 0),
+      value === null ||
+      (typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= MAX_LIFETIME_MS),
   };
   for (const field of FIELDS)
     if (field in record && fits[field](record[field])) overrides[field] = record[field];

@@ -3,7 +3,7 @@ import { generateSessionId } from '../../core/id.js';
 import type { ResolvedOptions, SessionOptions } from '../../core/options.js';
 import { type Check, checkOptions, is, type OptionSpec } from '../../core/validate.js';
 import type { OwnOptions } from '../kit/setup.js';
-import type { CookieData, SameSite } from './cookie.js';
+import { type CookieData, MAX_LIFETIME_MS, type SameSite } from './cookie.js';
 import { genidGenerator } from './genid.js';
 import type { LegacyStore } from './legacy-store.js';
 
@@ -49,13 +49,22 @@ export interface ExpressOwnOptions extends Record<string, unknown> {
   store?: unknown;
 }
 
+/** A cookie lifetime in ms, or null; beyond 100 years its Expires date would stop being a date. */
+const isLifetime: Check = (value) => {
+  if (value === null) return undefined;
+  if (is.nonNegative(value) !== undefined) return 'a finite number >= 0 or null';
+  return (value as number) <= MAX_LIFETIME_MS
+    ? undefined
+    : 'a finite number >= 0 of at most 100 years (in ms) or null';
+};
+
 const COOKIE_SPEC: OptionSpec = {
   path: is.matching(/^\//, 'a path starting with "/"'),
   domain: is.nonEmptyString,
   httpOnly: is.boolean,
   secure: is.anyOf(is.boolean, is.oneOf('auto')),
   sameSite: is.anyOf(is.boolean, is.oneOf('lax', 'strict', 'none', 'auto')),
-  maxAge: is.anyOf(is.nonNegative, (value) => (value === null ? undefined : 'null')),
+  maxAge: isLifetime,
   expires: (value) =>
     value instanceof Date && Number.isFinite(value.getTime()) ? undefined : 'a valid Date',
   partitioned: is.boolean,

@@ -301,3 +301,52 @@ describe('req.session as JSON', () => {
     }
   });
 });
+
+describe('a hostile or broken stored cookie attribute', () => {
+  it('is ignored field by field: the session is served with the configured cookie', async () => {
+    const browser = new Browser(app.base);
+    await browser.json('/count');
+    const id = browser.id()!;
+    const hostile = JSON.stringify({
+      originalMaxAge: 1e300,
+      path: 'nope',
+      sameSite: 'sometimes',
+      domain: 'example.test',
+    });
+    await app.store.update(id, { set: new Map([['app:cookie', hostile]]) });
+    const cookie = await browser.json<Record<string, unknown>>('/cookie');
+    assert.equal(cookie.originalMaxAge, null, 'an impossible lifetime is left out');
+    assert.equal(cookie.path, '/');
+    assert.equal(cookie.sameSite, 'lax');
+    assert.equal(cookie.domain, 'example.test', 'what is valid applies');
+    assert.equal((await browser.json('/count')).n, 2);
+  });
+
+  it('a handler giving an impossible lifetime or date gets a TypeError in its own code', async () => {
+    const broken = await compatApp({}, (express) =>
+      express.get('/', (req, res) => {
+        const errors: string[] = [];
+        for (const set of [
+          () => {
+            req.session.cookie.maxAge = 1e20;
+          },
+          () => {
+            req.session.cookie.expires = new Date(Number.NaN);
+          },
+        ]) {
+          try {
+            set();
+          } catch (error) {
+            errors.push((error as Error).name);
+          }
+        }
+        res.json({ errors });
+      }),
+    );
+    try {
+      assert.deepEqual(await new Browser(broken.base).json('/'), { errors: ['TypeError', 'TypeError'] });
+    } finally {
+      await broken.stop();
+    }
+  });
+});

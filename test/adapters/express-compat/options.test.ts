@@ -239,6 +239,10 @@ describe('start-up refusals', () => {
     [{ cookie: { expires: 'tomorrow' } }, /option "cookie.expires" must be a valid Date/],
     [{ cookie: { maxAge: '1d' } }, /option "cookie.maxAge"/],
     [{ cookie: { partitioned: 1 } }, /option "cookie.partitioned"/],
+    [
+      { cookie: { maxAge: 1e20 } },
+      /option "cookie.maxAge" must be a finite number >= 0 of at most 100 years \(in ms\) or null/,
+    ],
     [{ cookie: { path: 'admin' } }, /option "cookie.path"/],
     [{ cookie: 'strict' }, /option "cookie" must be a function or an object/],
     [{ migrateFrom: {} }, /option "migrateFrom" must be an express-session store/],
