@@ -181,10 +181,7 @@ describe('redis replicas: Cluster, WAIT on the master of the session slot', () =
         whilePaused(others[1]!.server, () => store.update(meta.id, { set: attrs({ 'shop:n': 'kept' }) })),
       );
       assert.equal(kept, true);
-      assert.equal(
-        (await store.load(meta.id, 'all', Date.now()))?.attributes.get('shop:n'),
-        'kept',
-      );
+      assert.equal((await store.load(meta.id, 'all', Date.now()))?.attributes.get('shop:n'), 'kept');
     }
   });
 });
