@@ -10,6 +10,7 @@ import { aptInstall, log, type Need, rmFile, stateDir, type TestServer, withLock
 import { memcached } from './memcached.js';
 import { mongo } from './mongo.js';
 import { postgres } from './postgres.js';
+import { haproxy, nginx } from './proxies.js';
 import { redis } from './redis.js';
 import { redisCluster } from './redis-cluster.js';
 
@@ -23,6 +24,8 @@ export const SERVERS = {
   postgres,
   mongo,
   chromium,
+  haproxy,
+  nginx,
 } satisfies Record<string, TestServer>;
 
 export type ServerName = keyof typeof SERVERS;

@@ -35,6 +35,14 @@ interface SessionState {
   id: string | undefined;
 }
 
+/** Who answered a failure: the app (its error code) or the load balancer (its page's title). */
+function failureKind(body: string): string {
+  const code = /"error":"([A-Z_]+)"/.exec(body)?.[1];
+  if (code) return code;
+  const title = /<h1>([^<]*)<\/h1>|<title>([^<]*)<\/title>/i.exec(body);
+  return title ? `proxy: ${(title[1] ?? title[2] ?? '').trim()}` : 'other';
+}
+
 export class CounterLoad {
   private readonly states: SessionState[];
   private running = false;
@@ -120,7 +128,7 @@ export class CounterLoad {
         const response = await state.client.request('/count', { signal: AbortSignal.timeout(timeoutMs) });
         status = String(response.status);
         if (response.status === 200) count = ((await response.json()) as { count: number }).count;
-        else await response.arrayBuffer();
+        else status += ` ${failureKind(await response.text())}`;
       } catch (error) {
         status = (error as Error).name === 'TimeoutError' ? 'timeout' : 'reset';
       }

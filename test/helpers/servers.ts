@@ -26,8 +26,8 @@ export interface Addresses {
   mongo: string;
 }
 
-/** What `installed(name)` finds: a binary, PostgreSQL's bin directory, the mongo jar. */
-export type Installable = 'redis' | 'memcached' | 'postgres' | 'mongo' | 'chromium';
+/** What `installed(name)` finds: a binary, PostgreSQL's bin directory, the mongo jar, a load balancer. */
+export type Installable = 'redis' | 'memcached' | 'postgres' | 'mongo' | 'chromium' | 'haproxy' | 'nginx';
 
 const LISTS = new Set<keyof Addresses>(['redis-cluster', 'memcached']);
 
