@@ -79,6 +79,11 @@ export class CounterLoad {
     this.loops = this.states.map((state) => this.loop(state));
   }
 
+  /** Requests answered with 200 so far. */
+  get okCount(): number {
+    return this.report.ok;
+  }
+
   /** Resolves once `count` more requests have been answered with 200. */
   afterOk(count: number): Promise<void> {
     const target = this.report.ok + count;
