@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from './chromium.js';
+import { ferretdb } from './ferretdb.js';
 import { aptInstall, log, type Need, rmFile, stateDir, type TestServer, withLock } from './kit.js';
 import { memcached } from './memcached.js';
 import { mongo } from './mongo.js';
@@ -23,6 +24,7 @@ export const SERVERS = {
   memcached,
   postgres,
   mongo,
+  ferretdb,
   chromium,
   haproxy,
   nginx,

@@ -24,6 +24,7 @@ export interface Addresses {
   memcached: string[];
   postgres: string;
   mongo: string;
+  ferretdb: string;
 }
 
 /** What `installed(name)` finds: a binary, PostgreSQL's bin directory, the mongo jar, a load balancer. */
