@@ -4,6 +4,7 @@
  * sessions throughout. No acknowledged write may be lost and no session corrupted.
  * - Redis with an append-only file, `appendfsync always`: the server is killed.
  * - PostgreSQL, a private instance (initdb): the whole server, postmaster and backends, is killed.
+ * - FerretDB v1 on SQLite (the MongoDB store's second test server): the server is killed.
  * - SQLite: the store runs inside the app, so the app process itself is killed in the middle
  *   of its write loop (mid-commit), and a new process opens the same file.
  * The figures go to docs/reliability.md.
@@ -12,6 +13,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -26,6 +28,7 @@ import { uniqueGroup } from '../stores/conformance.js';
 
 await installed('redis');
 const pgBin = await installed('postgres');
+const ferretBin = await installed('ferretdb');
 
 const FIXTURE = 'test/e2e/fixtures/failover-node.ts';
 const SESSIONS = 30;
@@ -145,6 +148,63 @@ describe('store restart under load', () => {
     await stopNode(node);
     await pgServer.crash();
   });
+  it('FerretDB (SQLite backend): SIGKILL the server, restart it, nothing acknowledged is lost', async (t) => {
+    const data = join(dir, 'ferret');
+    mkdirSync(data, { recursive: true });
+    const port = await freePort();
+    let ferret: ChildProcess | undefined;
+    const start = async () => {
+      ferret = spawn(
+        ferretBin,
+        [
+          '--handler=sqlite',
+          `--sqlite-url=file:${data}/`,
+          `--listen-addr=127.0.0.1:${port}`,
+          `--state-dir=${data}`,
+          '--debug-addr=-',
+          '--telemetry=disable',
+          '--log-level=error',
+        ],
+        { stdio: 'ignore' },
+      );
+      await until('the private ferretdb', () => portAnswers(port));
+    };
+    const kill = async () => {
+      if (!ferret || ferret.exitCode !== null || ferret.signalCode !== null) return;
+      const exited = once(ferret, 'exit');
+      ferret.kill('SIGKILL');
+      await exited;
+    };
+    crashes.push(kill);
+    await start();
+    const node = await startNode(FIXTURE, {
+      STORE: 'mongodb',
+      MONGO_URL: `mongodb://127.0.0.1:${port}/`,
+      GROUP: uniqueGroup('fer'),
+    });
+    nodes.push(node);
+    const load = new CounterLoad(`http://127.0.0.1:${node.port}`, SESSIONS);
+    load.start();
+    await load.afterOk(1000);
+    const killedAt = Date.now();
+    await kill();
+    await start();
+    const restartedMs = Date.now() - killedAt;
+    await load.afterOk(Math.max(SESSIONS * 5, 2000 - load.okCount));
+    await load.stop();
+    const report = await load.verify();
+    const recoveryMs = report.lastFailureAt === undefined ? 0 : report.lastFailureAt - killedAt;
+    t.diagnostic(
+      describeReport(
+        'ferretdb sqlite, SIGKILL + restart',
+        report,
+        `, accepting again ${restartedMs} ms after the kill, last failure ${recoveryMs} ms after it`,
+      ),
+    );
+    assertNothingLost(report);
+    await stopNode(node);
+    await kill();
+  });
 });
 
 /**
@@ -203,4 +263,16 @@ async function privatePostgres() {
   crashes.push(() => handle.crash());
   await handle.start();
   return handle;
+}
+
+/** Whether something accepts TCP connections on the port. */
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

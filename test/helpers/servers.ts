@@ -28,7 +28,15 @@ export interface Addresses {
 }
 
 /** What `installed(name)` finds: a binary, PostgreSQL's bin directory, the mongo jar, a load balancer. */
-export type Installable = 'redis' | 'memcached' | 'postgres' | 'mongo' | 'chromium' | 'haproxy' | 'nginx';
+export type Installable =
+  | 'redis'
+  | 'memcached'
+  | 'postgres'
+  | 'mongo'
+  | 'ferretdb'
+  | 'chromium'
+  | 'haproxy'
+  | 'nginx';
 
 const LISTS = new Set<keyof Addresses>(['redis-cluster', 'memcached']);
 
