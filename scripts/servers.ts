@@ -9,7 +9,7 @@
  *   scripts/servers.ts exec names -- command [args]   start them, then run the command with their variables
  *   scripts/servers.ts clean            stop everything and delete the state directory
  *
- * Names: redis, redis-cluster, memcached, postgres, mongo, chromium (default: all). State in
+ * Names: redis, redis-cluster, memcached, postgres, mongo, ferretdb, chromium, haproxy, nginx (default: all). State in
  * $UNISESSION_SERVICES_DIR (default .services/); $UNISESSION_PORT_OFFSET moves every port.
  * Progress goes to stderr; stdout carries only export lines, so `eval "$(scripts/servers.ts start redis)"` works.
  */

@@ -4,6 +4,7 @@
  */
 import express from 'express';
 import { session } from '../../src/adapters/express.js';
+import { gracefulShutdown } from '../../src/adapters/shutdown.js';
 
 declare module '../../src/adapters/express.js' {
   interface SessionData {
@@ -12,7 +13,8 @@ declare module '../../src/adapters/express.js' {
 }
 
 const app = express();
-app.use(session({ app: 'example', secret: process.env.SESSION_SECRET ?? 'dev-only-secret' }));
+const sessions = session({ app: 'example', secret: process.env.SESSION_SECRET ?? 'dev-only-secret' });
+app.use(sessions);
 
 app.get('/', (req, res) => {
   req.session.visits = (req.session.visits ?? 0) + 1;
@@ -24,4 +26,6 @@ app.get('/logout', (req, res, next) => {
 });
 
 const port = Number(process.env.PORT ?? 3000);
-app.listen(port, '127.0.0.1', () => console.log(`http://127.0.0.1:${port}/`));
+const server = app.listen(port, '127.0.0.1', () => console.log(`http://127.0.0.1:${port}/`));
+// On SIGTERM or Ctrl-C: finish the requests under way, close the store, exit.
+gracefulShutdown(server, sessions.manager);

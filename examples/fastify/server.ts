@@ -5,6 +5,7 @@
  */
 import Fastify from 'fastify';
 import { unisession } from '../../src/adapters/fastify.js';
+import { gracefulShutdown } from '../../src/adapters/shutdown.js';
 
 declare module '../../src/adapters/fastify.js' {
   interface SessionData {
@@ -29,3 +30,5 @@ app.get('/logout', async (request, reply) => {
 const port = Number(process.env.PORT ?? 3000);
 await app.listen({ port, host: '127.0.0.1' });
 console.log(`http://127.0.0.1:${port}/`);
+// On SIGTERM or Ctrl-C: app.close() finishes the requests under way; the plugin closes its store.
+gracefulShutdown(app);

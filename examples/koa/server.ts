@@ -4,6 +4,7 @@
  */
 import Koa from 'koa';
 import { unisession } from '../../src/adapters/koa.js';
+import { gracefulShutdown } from '../../src/adapters/shutdown.js';
 
 declare module '../../src/adapters/koa.js' {
   interface SessionData {
@@ -12,7 +13,8 @@ declare module '../../src/adapters/koa.js' {
 }
 
 const app = new Koa();
-app.use(unisession({ app: 'example', secret: process.env.SESSION_SECRET ?? 'dev-only-secret' }));
+const sessions = unisession({ app: 'example', secret: process.env.SESSION_SECRET ?? 'dev-only-secret' });
+app.use(sessions);
 
 app.use((ctx) => {
   if (ctx.path === '/logout') {
@@ -26,4 +28,6 @@ app.use((ctx) => {
 });
 
 const port = Number(process.env.PORT ?? 3000);
-app.listen(port, '127.0.0.1', () => console.log(`http://127.0.0.1:${port}/`));
+const server = app.listen(port, '127.0.0.1', () => console.log(`http://127.0.0.1:${port}/`));
+// On SIGTERM or Ctrl-C: finish the requests under way, close the store, exit.
+gracefulShutdown(server, sessions.manager);

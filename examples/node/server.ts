@@ -5,6 +5,7 @@
  */
 import { createServer } from 'node:http';
 import { nodeSessions } from '../../src/adapters/node.js';
+import { gracefulShutdown } from '../../src/adapters/shutdown.js';
 
 const sessions = nodeSessions({ app: 'example', secret: process.env.SESSION_SECRET ?? 'dev-only-secret' });
 
@@ -22,3 +23,5 @@ const server = createServer(async (req, res) => {
 
 const port = Number(process.env.PORT ?? 3000);
 server.listen(port, '127.0.0.1', () => console.log(`http://127.0.0.1:${port}/`));
+// On SIGTERM or Ctrl-C: finish the requests under way, close the store, exit.
+gracefulShutdown(server, sessions.manager);

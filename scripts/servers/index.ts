@@ -6,10 +6,12 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from './chromium.js';
+import { ferretdb } from './ferretdb.js';
 import { aptInstall, log, type Need, rmFile, stateDir, type TestServer, withLock } from './kit.js';
 import { memcached } from './memcached.js';
 import { mongo } from './mongo.js';
 import { postgres } from './postgres.js';
+import { haproxy, nginx } from './proxies.js';
 import { redis } from './redis.js';
 import { redisCluster } from './redis-cluster.js';
 
@@ -22,7 +24,10 @@ export const SERVERS = {
   memcached,
   postgres,
   mongo,
+  ferretdb,
   chromium,
+  haproxy,
+  nginx,
 } satisfies Record<string, TestServer>;
 
 export type ServerName = keyof typeof SERVERS;

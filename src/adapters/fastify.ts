@@ -59,6 +59,9 @@ const plugin: FastifyPluginAsync<FastifyUnisessionOptions> = async (fastify, opt
   const report = (error: unknown) => manager.reportError(error, 'callback');
 
   fastify.decorate('sessionManager', manager);
+  // `fastify.close()` (and so gracefulShutdown) closes a manager the plugin made; one you
+  // passed in is yours to close.
+  if (setup.options !== undefined) fastify.addHook('onClose', () => manager.close());
   // Fastify wants reference-type decorations to start as null; they are set per request.
   fastify.decorateRequest('session', null as unknown as FastifySession);
   fastify.decorateRequest('sessionHandle', null as unknown as Session);

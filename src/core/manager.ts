@@ -299,9 +299,9 @@ export class SessionManager {
     return this.sweeper.runOnce(now);
   }
 
-  /** Stops the sweeper and closes the store. */
+  /** Stops the sweeper (a sweep under way finishes, its lease is given up) and closes the store. */
   async close(): Promise<void> {
-    this.sweeper.stop();
+    await this.sweeper.shutdown();
     await this.store.close();
   }
 }

@@ -13,6 +13,8 @@ export class Sweeper {
   private running: Promise<number> | undefined;
   /** This node's last run (the store's `stats.lastSweep` has the cluster's). */
   lastRun: SweepRecord | null = null;
+  /** Until when this node holds the lease, by its last successful acquire (0: not held). */
+  private heldUntil = 0;
 
   constructor(
     private readonly store: Store,
@@ -35,6 +37,22 @@ export class Sweeper {
     this.timer = undefined;
   }
 
+  /**
+   * Stops the timer, lets a sweep under way finish, and gives the lease up so that another
+   * node sweeps at once rather than after the lease's TTL. There is no release method in the
+   * leases group: renewing our own lease for 1 ms ends it, and `acquire` changes nothing when
+   * another node holds it. A store that fails here only delays the others until the TTL.
+   */
+  async shutdown(): Promise<void> {
+    this.stop();
+    await this.running?.catch(() => undefined);
+    const { leases } = this.store;
+    const now = Date.now();
+    if (!leases || this.heldUntil <= now) return;
+    this.heldUntil = 0;
+    await leases.acquire(LEASE_NAME, this.holder, 1, now).catch(() => undefined);
+  }
+
   /** One sweep, now. Returns how many sessions this node expired. */
   runOnce(now = Date.now()): Promise<number> {
     this.running ??= this.sweep(now).finally(() => {
@@ -48,7 +66,11 @@ export class Sweeper {
     // A store without the group expires sessions by itself (TTL); there is nothing to sweep.
     if (!sweeping) return 0;
     // Without leases every node sweeps; the atomic delete still reports each session once.
-    if (leases && !(await leases.acquire(LEASE_NAME, this.holder, this.settings.interval * 2, now))) return 0;
+    if (leases) {
+      const ttl = this.settings.interval * 2;
+      if (!(await leases.acquire(LEASE_NAME, this.holder, ttl, now))) return 0;
+      this.heldUntil = now + ttl;
+    }
     const started = performance.now();
     let total = 0;
     for (;;) {

@@ -7,14 +7,15 @@ import { META_FIELDS, RedisLayout } from './redis/layout.js';
 import { RedisMonitor } from './redis/monitor.js';
 import { type RedisStoreOptions, resolveRedisOptions } from './redis/options.js';
 import { RedisQueries } from './redis/queries.js';
+import type { ReplicaPolicy } from './redis/replicas.js';
 import { RedisSessions } from './redis/sessions.js';
 import { redisTickets } from './redis/tickets.js';
 
 export type { RedisStoreOptions } from './redis/options.js';
 
 /** The operations of one group's layout: sessions, the index readers, and expiry. */
-function redisBackend(layout: RedisLayout, grace: number): Backend<RedisClient> {
-  const sessions = new RedisSessions(layout, grace);
+function redisBackend(layout: RedisLayout, grace: number, replicas: ReplicaPolicy): Backend<RedisClient> {
+  const sessions = new RedisSessions(layout, grace, replicas);
   const queries = new RedisQueries(layout);
   const expiry = new RedisExpiry(layout, queries, sessions);
   const monitor = new RedisMonitor(layout, queries);
@@ -67,7 +68,7 @@ async function quit(client: RedisClient): Promise<void> {
  * createSessionManager({ app: 'shop', store: redisStore({ url: process.env.REDIS_URL }) });
  */
 export function redisStore(options: RedisStoreOptions = {}): Store {
-  const { group, grace, settings } = resolveRedisOptions(options);
+  const { group, grace, settings, replicas } = resolveRedisOptions(options);
   const { client } = options;
   return defineStore({
     name: 'redis',
@@ -77,7 +78,7 @@ export function redisStore(options: RedisStoreOptions = {}): Store {
     // (see client.ts), so each operation waits for the connection instead.
     ready: client ? undefined : (own) => whenReady(own, settings.connectTimeout),
     release: client ? undefined : quit,
-    backend: redisBackend(new RedisLayout(group), grace),
+    backend: redisBackend(new RedisLayout(group), grace, replicas),
   });
 }
 

@@ -24,10 +24,19 @@ export interface Addresses {
   memcached: string[];
   postgres: string;
   mongo: string;
+  ferretdb: string;
 }
 
-/** What `installed(name)` finds: a binary, PostgreSQL's bin directory, the mongo jar. */
-export type Installable = 'redis' | 'memcached' | 'postgres' | 'mongo' | 'chromium';
+/** What `installed(name)` finds: a binary, PostgreSQL's bin directory, the mongo jar, a load balancer. */
+export type Installable =
+  | 'redis'
+  | 'memcached'
+  | 'postgres'
+  | 'mongo'
+  | 'ferretdb'
+  | 'chromium'
+  | 'haproxy'
+  | 'nginx';
 
 const LISTS = new Set<keyof Addresses>(['redis-cluster', 'memcached']);
 

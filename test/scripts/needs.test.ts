@@ -32,7 +32,7 @@ it("reads a file's needs from its server() and installed() calls, running winnin
 it('refuses a name that is no test server, naming the file and the known ones', () => {
   assert.throws(
     () => needsOf(call('server', 'redsi'), 'test/x.test.ts'),
-    /^Error: test\/x\.test\.ts: server\('redsi'\) names no test server \(redis, redis-cluster, memcached, postgres, mongo, chromium\)$/,
+    /^Error: test\/x\.test\.ts: server\('redsi'\) names no test server \(redis, redis-cluster, memcached, postgres, mongo, ferretdb, chromium, haproxy, nginx\)$/,
   );
 });
 

@@ -3,6 +3,7 @@
  * demo app on an ephemeral port of 127.0.0.1 and takes its orders over the IPC channel.
  */
 import type { Server } from 'node:http';
+import { gracefulShutdown } from '../../adapters/shutdown.js';
 import type { SessionManager } from '../../core/manager.js';
 import {
   type ClusterView,
@@ -34,18 +35,15 @@ function fail(error: unknown): void {
   process.send?.({ type: 'fatal', message } satisfies FromNode, () => process.exit(1));
 }
 
-/** Stop taking connections, let the requests in flight finish, close the store, exit. */
+/**
+ * Stop taking connections, let the requests in flight finish with their commits, close each
+ * kept-alive connection once idle, give the sweeper lease up, close the store, exit: the
+ * library's `gracefulShutdown`, as a user's node would run it.
+ */
 async function shutdown(): Promise<void> {
   if (stopping) return;
   stopping = true;
-  const force = setTimeout(() => process.exit(0), 5000);
-  force.unref();
-  if (server) {
-    const closed = new Promise((resolve) => server!.close(resolve));
-    server.closeIdleConnections();
-    await closed;
-  }
-  await manager?.close().catch(() => undefined);
+  if (server && manager) await gracefulShutdown(server, manager, { signals: [], timeoutMs: 5000 }).shutdown();
   process.exit(0);
 }
 

@@ -2,6 +2,7 @@ import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { driverMissing, UnisessionError } from '../../core/errors.js';
 
 export type RedisClient = Redis | Cluster;
+export const isCluster = (client: RedisClient) => (client as { isCluster?: boolean }).isCluster === true;
 export type ClusterNode = { host: string; port: number } | string;
 
 export interface ConnectionSettings {

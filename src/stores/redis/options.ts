@@ -3,6 +3,7 @@ import { UnisessionError } from '../../core/errors.js';
 import { checkOptions, is, type OptionSpec } from '../../core/validate.js';
 import { isGroupName, storeGroup } from '../kit/group.js';
 import { type ClusterNode, type ConnectionSettings, parseClusterNodes } from './client.js';
+import type { ReplicaPolicy } from './replicas.js';
 
 export interface RedisStoreOptions {
   /** A standalone server's URL (`redis://[:password@]host:port[/db]`, `rediss://` for TLS). @default 'redis://127.0.0.1:6379' */
@@ -34,12 +35,26 @@ export interface RedisStoreOptions {
    * Redis may win the race and such sessions vanish without the event. @default 3_600_000 (1 h)
    */
   expiryGraceMs?: number;
+  /**
+   * Replica-acknowledged writes: every session write (create, update, destroy, rename) waits
+   * with WAIT until this many replicas have it, and its commit fails with
+   * UNISESSION_STORE_UNAVAILABLE when fewer acknowledge within `replicaTimeoutMs`. In a Cluster
+   * the WAIT goes to the master of the session's slot. This narrows, not closes, the window in
+   * which a failover loses acknowledged writes: see docs/stores/redis.md. @default 0 (no wait)
+   */
+  replicas?: number;
+  /**
+   * How long a write waits for its `replicas` acknowledgements, in ms (WAIT's timeout). A
+   * shorter `commandTimeout` ends the wait sooner, with the same failure. @default 2000
+   */
+  replicaTimeoutMs?: number;
 }
 
 export interface ResolvedRedisOptions {
   group: string;
   grace: number;
   settings: ConnectionSettings;
+  replicas: ReplicaPolicy;
 }
 
 const REDIS_OPTIONS: OptionSpec = {
@@ -52,6 +67,8 @@ const REDIS_OPTIONS: OptionSpec = {
   commandTimeout: is.positive,
   connectTimeout: is.positive,
   expiryGraceMs: is.nonNegative,
+  replicas: is.nonNegativeInteger,
+  replicaTimeoutMs: is.positiveInteger,
 };
 
 export const invalid = (detail: string) =>
@@ -71,6 +88,7 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
   return {
     group,
     grace: options.expiryGraceMs ?? 3_600_000,
+    replicas: { count: options.replicas ?? 0, timeoutMs: options.replicaTimeoutMs ?? 2000 },
     settings: {
       url: options.url ?? 'redis://127.0.0.1:6379',
       cluster: options.cluster === undefined ? undefined : parseClusterNodes(options.cluster),

@@ -1,6 +1,6 @@
 import { UnisessionError } from '../../core/errors.js';
 import type { AttributeKey, LoadedSession, SessionChange, SessionMeta } from '../../core/store.js';
-import type { RedisClient } from './client.js';
+import { isCluster, type RedisClient } from './client.js';
 import {
   checkAttributeKey,
   encodePrincipal,
@@ -12,9 +12,8 @@ import {
   metaPairs,
   type RedisLayout,
 } from './layout.js';
+import { type ReplicaPolicy, waitForReplicas } from './replicas.js';
 import { evalScript, type LuaScript, SCRIPTS, type ScriptReply } from './scripts.js';
-
-export const isCluster = (client: RedisClient) => (client as { isCluster?: boolean }).isCluster === true;
 
 const flatten = (attributes: Map<AttributeKey, string>) =>
   [...attributes].flatMap(([key, value]) => [checkAttributeKey(key), value]);
@@ -36,11 +35,15 @@ export class RedisSessions {
     private readonly layout: RedisLayout,
     /** How long past expiresAt Redis keeps a hash (see expiryGraceMs). */
     private readonly grace: number,
+    /** How many replicas each write waits for (the `replicas` option). */
+    private readonly replicas: ReplicaPolicy = { count: 0, timeoutMs: 0 },
   ) {}
 
   /**
    * Runs a session script. Standalone: it maintains the indexes itself (one atomic round trip).
    * Cluster: the indexes are in another slot, so their changes follow in a second script.
+   * With `replicas`, it resolves only once that many replicas have the write (the session's
+   * slot, and in a Cluster the index slot too when the indexes changed).
    */
   async run(
     client: RedisClient,
@@ -52,6 +55,9 @@ export class RedisSessions {
     const prefix = isCluster(client) ? '' : layout.indexPrefix;
     const [status, payload, ops] = (await evalScript(client, script, keys, [prefix, ...args])) as ScriptReply;
     if (ops.length > 0) await evalScript(client, SCRIPTS.index, [layout.apps], [layout.indexPrefix, ...ops]);
+    const waits = [waitForReplicas(client, keys[0]!, this.replicas)];
+    if (ops.length > 0 && prefix === '') waits.push(waitForReplicas(client, layout.apps, this.replicas));
+    await Promise.all(waits);
     return [status, payload];
   }
 
