@@ -32,10 +32,10 @@ export async function audit(
     detail?: AuditEntry['detail'];
   },
 ): Promise<void> {
-  const log = manager.store.audit;
-  if (!log) return;
+  // The manager's own `audit`: into the store's log when it has one, and the `audit` event.
+  if (!manager.store.audit) return;
   try {
-    await log.append({
+    await manager.audit({
       at: Date.now(),
       actor: actor(),
       scope: entry.app ?? 'all',
