@@ -11,7 +11,6 @@ import { json } from './output.js';
 import type { Subcommand } from './subcommand.js';
 
 export const revokeCommand: Subcommand = {
-  summary: 'sign a user out everywhere',
   help: [
     'Usage: unisession sessions revoke <principal> --store <url> [--group <g>] [--app <code>] [--except <id>] [--dry-run]',
     '',

@@ -14,7 +14,6 @@ import { json, type Output } from './output.js';
 import type { Subcommand } from './subcommand.js';
 
 export const rmCommand: Subcommand = {
-  summary: 'delete sessions',
   help: [
     'Usage: unisession sessions rm <id...> --store <url> [--group <g>] [--app <code>]',
     '       unisession sessions rm --where <filters> [--dry-run] [--yes] --store <url> [--group <g>] [--app <code>]',
