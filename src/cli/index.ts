@@ -22,6 +22,10 @@ const COMMANDS: Record<string, Entry> = {
     summary: 'create the PostgreSQL tables of a group ahead of time',
     load: async () => (await import('./migrate-command.js')).migrateCommand,
   },
+  monitor: {
+    summary: 'serve the monitoring centre (web UI and JSON API) for the sessions of a group',
+    load: async () => (await import('./monitor-command.js')).monitorCommand,
+  },
   sessions: {
     summary: 'inspect and manage sessions from a terminal: stats, list, show, rm, revoke',
     load: async () => (await import('./sessions/index.js')).sessionsCommand,

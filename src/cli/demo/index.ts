@@ -8,12 +8,14 @@ import { parseArgs } from 'node:util';
 import { explainError } from '../../core/errors.js';
 import { type Command, UsageError } from '../command.js';
 import { createBalancer } from './balancer.js';
+import { type DemoMonitor, startDemoMonitor } from './monitor.js';
 import { demoSecret } from './secret.js';
 import { DEFAULT_STORE, describeStore, openStore, parseStore, type StoreSpec } from './stores.js';
 import { Supervisor } from './supervisor.js';
 
 const usage = `Usage: unisession demo [options]
        unisession demo redeploy [--port 3000]
+       unisession demo sso [--port 3100]   (four apps sharing one login: see demo sso --help)
 
 Starts app nodes (separate Node processes of one Express app) behind a round-robin load
 balancer on http://127.0.0.1:<port>, all sharing one session store.
@@ -21,6 +23,9 @@ balancer on http://127.0.0.1:<port>, all sharing one session store.
 Options:
   --port <n>     the load balancer's port on 127.0.0.1 (default 3000; the nodes use ephemeral ports)
   --nodes <n>    how many app nodes, 1 to 16 (default 3)
+  --monitor-port <n>
+                 the monitoring centre's port on 127.0.0.1 (default: --port + 1, or a free
+                 port when that one is taken); it prints a one-time token to sign in with
   --store <url>  where sessions live, shared by every node (default ${DEFAULT_STORE}):
                    sqlite:<file>
                    redis://127.0.0.1:6379
@@ -36,7 +41,12 @@ function options(argv: string[]) {
   try {
     return parseArgs({
       args: argv,
-      options: { port: { type: 'string' }, nodes: { type: 'string' }, store: { type: 'string' } },
+      options: {
+        port: { type: 'string' },
+        nodes: { type: 'string' },
+        store: { type: 'string' },
+        'monitor-port': { type: 'string' },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -54,16 +64,42 @@ function integer(flag: string, text: string, min: number, max: number): number {
 }
 
 async function run(argv: string[]): Promise<number> {
+  // `demo sso` has options of its own: hand it everything after the word.
+  if (argv[0] === 'sso') {
+    const { runSsoDemo, ssoUsage } = await import('./sso/index.js');
+    if (argv.includes('--help') || argv.includes('-h')) {
+      console.log(ssoUsage);
+      return 0;
+    }
+    const missing = await missingPackages();
+    if (missing) {
+      console.error(missing);
+      return 1;
+    }
+    return runSsoDemo(argv.slice(1));
+  }
   const { values, positionals } = options(argv);
   const port = integer('port', values.port ?? '3000', 1, 65535);
   if (positionals[0] === 'redeploy' && positionals.length === 1) return redeploy(port);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const nodes = integer('nodes', values.nodes ?? '3', 1, 16);
   const spec = parseStore(values.store ?? DEFAULT_STORE);
-  return serve(port, nodes, values.store ?? DEFAULT_STORE, spec);
+  const monitorPort = integer(
+    'monitor-port',
+    values['monitor-port'] ?? String(Math.min(port + 1, 65535)),
+    1,
+    65535,
+  );
+  return serve(port, nodes, values.store ?? DEFAULT_STORE, spec, monitorPort);
 }
 
-async function serve(port: number, nodes: number, storeUrl: string, spec: StoreSpec): Promise<number> {
+async function serve(
+  port: number,
+  nodes: number,
+  storeUrl: string,
+  spec: StoreSpec,
+  monitorPort: number,
+): Promise<number> {
   const storeLabel = describeStore(spec);
   const problem = (await missingPackages()) ?? (await unreachable(spec, storeLabel));
   if (problem) {
@@ -71,12 +107,27 @@ async function serve(port: number, nodes: number, storeUrl: string, spec: StoreS
     return 1;
   }
 
+  let monitor: DemoMonitor;
+  try {
+    monitor = await startDemoMonitor(spec, monitorPort);
+  } catch (error) {
+    console.error(`The demo could not start its monitor: ${explainError(error)}`);
+    return 1;
+  }
   const log = (line: string) => console.log(`  · ${line}`);
-  const supervisor = new Supervisor({ nodes, store: storeUrl, storeLabel, secret: demoSecret(), log });
+  const supervisor = new Supervisor({
+    nodes,
+    store: storeUrl,
+    storeLabel,
+    secret: demoSecret(),
+    log,
+    monitorUrl: monitor.url,
+  });
   const balancer = createBalancer(supervisor, log);
   try {
     await listen(balancer, port);
   } catch (error) {
+    await monitor.close();
     const code = (error as NodeJS.ErrnoException).code;
     console.error(
       code === 'EADDRINUSE'
@@ -95,6 +146,7 @@ async function serve(port: number, nodes: number, storeUrl: string, spec: StoreS
     balancer.close();
     balancer.closeAllConnections();
     await supervisor.stop();
+    await monitor.close().catch(() => undefined);
   };
   const started = await Promise.race([
     supervisor.start().then(
@@ -120,6 +172,7 @@ unisession demo: ${nodes} app nodes behind a round-robin load balancer, no stick
   Open   ${url}
   Store  ${storeLabel}, shared by every node
   Nodes  ${list}
+  Monitor ${monitor.url}  (sign in with the one-time token ${monitor.token})
 
 Three things to try:
   1. Log in, then reload a few times: every reload is served by another node, and you stay
@@ -128,6 +181,10 @@ Three things to try:
      comes from another node, you are still logged in, and the node is back in 3 seconds.
   3. Press "Rolling redeploy" (or run: ${howToRun()} redeploy --port ${port}) and keep
      reloading: every node is replaced, one at a time, and nobody is logged out.
+
+And the monitoring centre: open ${monitor.url} in another tab and sign in with the token.
+Your session is listed, with the online-user count; delete it there, and the demo tab is
+logged out on its next reload.
 
 Ctrl-C stops the demo and every process it started.
 `);

@@ -169,7 +169,17 @@ ${banner(model)}
     </dl>
     <div style="margin-top:14px">${loginForm(model)}</div>
   </section>
-  <section class="card wide">
+${
+  cluster.monitor
+    ? `  <section class="card wide">
+    <h2>Monitor</h2>
+    <p class="row"><a class="button secondary" id="monitor" href="${escapeHtml(cluster.monitor)}" target="_blank" rel="noopener">Open the monitoring centre</a>
+    <span class="muted">Sign in with the one-time token the demo printed. Watch this session appear and the online count change;
+    delete it there and this tab is logged out on its next request.</span></p>
+  </section>
+`
+    : ''
+}  <section class="card wide">
     <h2>Cluster: ${up} of ${cluster.nodes.length} nodes up</h2>
     <table>
       <thead><tr><th>node</th><th>state</th><th>version</th><th>pid</th><th>port</th><th>requests</th><th>started</th></tr></thead>

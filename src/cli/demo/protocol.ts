@@ -26,6 +26,8 @@ export interface ClusterView {
   redeploy: { version: number; step: number; of: number; node: string } | null;
   /** What `--store` the cluster runs on, for display. */
   store: string;
+  /** The monitoring centre's URL, when the demo serves one. */
+  monitor?: string;
 }
 
 /** Supervisor → node. */
@@ -44,6 +46,8 @@ export interface NodeConfig {
   trustedProxy: string;
   /** The cookie signing secret every node shares (see demoSecret). */
   secret: string;
+  /** What a node entry other than the default needs (the SSO demo: which app, which port). */
+  app?: unknown;
 }
 
 export const NODE_CONFIG_ENV = 'UNISESSION_DEMO_NODE';

@@ -27,12 +27,18 @@ export interface SupervisorOptions {
   trustedProxy?: string;
   /** The cookie signing secret every node shares. */
   secret: string;
+  /** The monitor's URL, shown on the demo page. */
+  monitorUrl?: string;
   /** How long a dead node stays dead before it is restarted, in ms. @default 3000 */
   restartDelay?: number;
   /** How long a node may take to start listening, in ms. @default 20000 */
   startTimeout?: number;
   /** Where the supervisor reports what happens (a node died, came back, was replaced). */
   log?: (line: string) => void;
+  /** The node program to fork. @default the demo app's node (./node.ts) */
+  entry?: string;
+  /** Handed to every node as `NodeConfig.app` (for a custom `entry`). */
+  app?: unknown;
 }
 
 /** One forked process. A slot's node is replaced by a new AppNode on restart or redeploy. */
@@ -171,7 +177,13 @@ export class Supervisor implements Rotation {
   }
 
   view(): ClusterView {
-    return { nodes: this.views(), redeploy: this.redeploying, store: this.options.storeLabel };
+    const view: ClusterView = {
+      nodes: this.views(),
+      redeploy: this.redeploying,
+      store: this.options.storeLabel,
+    };
+    if (this.options.monitorUrl) view.monitor = this.options.monitorUrl;
+    return view;
   }
 
   private views(): NodeView[] {
@@ -265,8 +277,9 @@ export class Supervisor implements Rotation {
       store: this.options.store,
       trustedProxy: this.options.trustedProxy ?? '127.0.0.1',
       secret: this.options.secret,
+      ...(this.options.app === undefined ? {} : { app: this.options.app }),
     };
-    const child = fork(NODE_ENTRY, [], {
+    const child = fork(this.options.entry ?? NODE_ENTRY, [], {
       env: { ...process.env, [NODE_CONFIG_ENV]: JSON.stringify(config) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
