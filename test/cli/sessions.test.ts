@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runSessions } from '../../src/cli/sessions/index.js';
+import { msgpackCodec } from '../../src/codec/msgpack.js';
 import type { SessionManager } from '../../src/core/manager.js';
 import type { Store } from '../../src/core/store.js';
 import { createSessionManager } from '../../src/index.js';
@@ -411,6 +412,46 @@ describe('unisession sessions on each store', { concurrency: true }, () => {
       });
     });
   }
+});
+
+describe('unisession sessions show with --codec', () => {
+  it('decodes msgpack with --codec msgpack; with the wrong codec each value says so, and nothing is lost', async () => {
+    const group = uniqueGroup('clicodec');
+    const manager = createSessionManager({
+      app: 'shop',
+      store: sqliteStore({ file: sqliteFile, group }),
+      codec: msgpackCodec(),
+      secret: 'e'.repeat(32),
+      sweeper: false,
+    });
+    try {
+      const id = await seedOne(manager, {
+        address: '10.0.0.1',
+        values: { cart: { apple: 2 }, when: new Date(0) },
+      });
+      const base = ['--store', `sqlite:${sqliteFile}`, '--group', group, '--json', '--', id];
+      type View = { attributes: Array<{ name: string; value?: unknown; error?: string }> };
+      const right = jsonOf<View>(await run('show', '--codec', 'msgpack', ...base));
+      assert.deepEqual(
+        right.attributes.map(({ name, value }) => [name, value]),
+        [
+          ['cart', { apple: 2 }],
+          ['when', '1970-01-01T00:00:00.000Z'],
+        ],
+      );
+      const wrong = jsonOf<View>(await run('show', '--codec', 'json', ...base));
+      assert.deepEqual(
+        wrong.attributes.map(({ name, error }) => [name, error]),
+        [
+          ['cart', 'the value cannot be decoded'],
+          ['when', 'the value cannot be decoded'],
+        ],
+      );
+      assert.equal((await manager.inspect(id))?.attributes.length, 2, 'showing changed nothing');
+    } finally {
+      await manager.close();
+    }
+  });
 });
 
 describe('unisession sessions: usage, stores that are down or cannot list', () => {
