@@ -1,6 +1,7 @@
 /**
  * `unisession sessions …` as a user runs it: a separate process (`node --import tsx
- * src/cli/index.ts sessions …`) against a real store (SQLite, Redis, PostgreSQL, MongoDB), seeded by two
+ * src/cli/index.ts sessions …`) against a real store (SQLite, Redis, PostgreSQL, MongoDB, and
+ * memcached for what it can do), seeded by two
  * apps of one group through the manager. Each sub-command is checked by what it prints (the
  * JSON parsed) and by what the store holds afterwards; then bad flags, a store that is down
  * and a store that cannot list, each by its exit code.
@@ -17,6 +18,7 @@ import { msgpackCodec } from '../../src/codec/msgpack.js';
 import type { SessionManager } from '../../src/core/manager.js';
 import type { Store } from '../../src/core/store.js';
 import { createSessionManager } from '../../src/index.js';
+import { memcachedStore } from '../../src/stores/memcached.js';
 import { mongodbStore } from '../../src/stores/mongodb.js';
 import { postgresStore } from '../../src/stores/postgres.js';
 import { redisStore } from '../../src/stores/redis.js';
@@ -27,6 +29,7 @@ import { uniqueGroup } from '../stores/conformance.js';
 
 const redisUrl = await server('redis');
 const pgUrl = await server('postgres');
+const memcachedNodes = await server('memcached');
 // The database comes from the URL's path, as the CLI reads it.
 const mongoUrl = `${(await server('mongo')).replace(/\/+$/, '')}/unisession_cli`;
 
@@ -412,6 +415,39 @@ describe('unisession sessions on each store', { concurrency: true }, () => {
       });
     });
   }
+});
+
+describe('unisession sessions on memcached: lookup and delete by id', () => {
+  it('show and rm <id> work; list says why it cannot', async () => {
+    const group = uniqueGroup('climc');
+    const manager = createSessionManager({
+      app: 'shop',
+      store: memcachedStore({ nodes: memcachedNodes, group }),
+      secret: 'f'.repeat(32),
+      sweeper: false,
+    });
+    try {
+      const id = await seedOne(manager, {
+        principal: 'dora',
+        address: '10.3.3.3',
+        values: { cart: { pear: 1 } },
+      });
+      const base = ['--store', `memcached://${memcachedNodes.join(',')}`, '--group', group];
+      const view = jsonOf<{ meta: { principal: string }; attributes: Array<{ value: unknown }> }>(
+        await run('show', ...base, '--json', '--', id),
+      );
+      assert.equal(view.meta.principal, 'dora');
+      assert.deepEqual(view.attributes[0]?.value, { pear: 1 });
+      const removed = await cli('rm', ...base, '--', id);
+      assert.equal(removed.code, 0, removed.stderr);
+      assert.equal(await manager.inspect(id), null);
+      const list = await run('list', ...base);
+      assert.equal(list.code, 4);
+      assert.match(list.stderr, /cannot list sessions/);
+    } finally {
+      await manager.close();
+    }
+  });
 });
 
 describe('unisession sessions show with --codec', () => {
