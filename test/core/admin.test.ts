@@ -132,6 +132,33 @@ describe('manager admin: queries and statistics', () => {
     assert.equal(status.enabled, false, "the monitor's own timer is off");
   });
 
+  it('says UNISESSION_UNSUPPORTED for what a store without the groups cannot do, and still looks up by id', async () => {
+    // A store shaped as memcached is: no listing, principals, stats or audit.
+    const {
+      listing: _l,
+      principals: _p,
+      stats: _s,
+      audit: _a,
+      sweeping: _w,
+      leases: _e,
+      ...bare
+    } = memoryStore();
+    const manager = shop({ store: bare });
+    const client = new DirectClient(manager);
+    await client.call(routes.set('cart', [1]));
+    const unsupported = { code: 'UNISESSION_UNSUPPORTED' };
+    await assert.rejects(manager.stats(), unsupported);
+    await assert.rejects(manager.list(), unsupported);
+    await assert.rejects(manager.count(), unsupported);
+    await assert.rejects(manager.destroyWhere({ idleLongerThan: 1 }), unsupported);
+    await assert.rejects(manager.revokePrincipal('ann'), unsupported);
+    const status = await manager.sweeperStatus();
+    assert.deepEqual([status.lastRun, status.lagMs], [null, null], 'no stats group: nothing to tell');
+    assert.equal((await manager.inspect(client.sessionId!))?.attributes[0]?.value?.toString(), '1');
+    assert.equal(await manager.removeAttribute(client.sessionId!, 'shop', 'cart'), true);
+    assert.equal(await manager.destroy(client.sessionId!), true);
+  });
+
   it('pings the store: healthy with a latency, or unhealthy with none once it fails', async () => {
     const manager = shop();
     const health = await manager.ping();

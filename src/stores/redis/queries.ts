@@ -31,9 +31,15 @@ export class RedisQueries {
     const take = (meta: SessionMeta | null) => {
       if (meta && matches(meta, filter) && found.length <= limit) found.push(meta);
     };
-    if (filter.principal !== undefined) {
-      const sorted = (await this.principalSessions(client, filter.principal)).sort(compareIn(ordering));
-      for (const meta of sorted) {
+    const few =
+      filter.id !== undefined
+        ? await this.exactly(client, filter.id)
+        : filter.principal !== undefined
+          ? await this.principalSessions(client, filter.principal)
+          : undefined;
+    if (few) {
+      // An id or a principal names a handful of sessions: read them and order them here.
+      for (const meta of few.sort(compareIn(ordering))) {
         if (query.after === undefined || isAfter(meta, query.after, ordering)) take(meta);
       }
     } else {
@@ -63,6 +69,8 @@ export class RedisQueries {
   }
 
   async count(client: RedisClient, filter: CountFilter): Promise<number> {
+    if (filter.id !== undefined)
+      return (await this.exactly(client, filter.id)).filter((meta) => matches(meta, filter)).length;
     if (filter.principal !== undefined) {
       const sessions = await this.principalSessions(client, filter.principal);
       return sessions.filter((meta) => matches(meta, filter)).length;
@@ -93,6 +101,12 @@ export class RedisQueries {
     const stale = ids.filter((_, i) => metas[i]?.principal !== principal);
     if (stale.length > 0) await client.srem(key, ...stale);
     return metas.filter((meta): meta is SessionMeta => meta?.principal === principal);
+  }
+
+  /** The one session with this id, if it exists. */
+  private async exactly(client: RedisClient, id: string): Promise<SessionMeta[]> {
+    const [meta] = await this.metas(client, [id]);
+    return meta ? [meta] : [];
   }
 
   /** The metadata of each id (null where the session is gone), read concurrently. */
@@ -143,7 +157,8 @@ export class RedisQueries {
     const { ordering } = query;
     const perApp = await Promise.all(
       apps.map(async (app) => {
-        if (ordering.sort === 'id') return this.nextByLex(client, app, ordering, after?.id, n);
+        if (ordering.sort === 'id')
+          return this.nextByLex(client, app, ordering, after?.id, n, query.filter.idPrefix);
         return this.nextByScore(client, app, query, after, n);
       }),
     );
@@ -154,18 +169,27 @@ export class RedisQueries {
       .slice(0, n);
   }
 
+  /**
+   * The next ids in byte order; an `idPrefix` bounds the range to the ids that start with it
+   * (from `[prefix` to `[prefix` + 0xff, a byte no UTF-8 text has), so a prefix search reads
+   * only what matches.
+   */
   private async nextByLex(
     client: RedisClient,
     app: string,
     ordering: Ordering,
     after: string | undefined,
     n: number,
+    prefix: string | undefined,
   ) {
     const key = this.layout.ids(app);
+    const low = prefix === undefined ? '-' : `[${prefix}`;
+    const high = prefix === undefined ? '+' : Buffer.concat([Buffer.from(`[${prefix}`), Buffer.from([0xff])]);
+    const start = (bound: string | Buffer) => (after === undefined ? bound : `(${after}`);
     const ids =
       ordering.order === 'asc'
-        ? await client.zrangebylex(key, after === undefined ? '-' : `(${after}`, '+', 'LIMIT', 0, n)
-        : await client.zrevrangebylex(key, after === undefined ? '+' : `(${after}`, '-', 'LIMIT', 0, n);
+        ? await client.zrangebylex(key, start(low), high, 'LIMIT', 0, n)
+        : await client.zrevrangebylex(key, start(high), low, 'LIMIT', 0, n);
     return ids.map((id) => ({ id, app, score: null }));
   }
 
