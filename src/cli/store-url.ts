@@ -150,7 +150,7 @@ export function parseStoreUrl(value: string): StoreUrl {
       if (bad !== undefined) {
         throw invalidStore(
           `${shown}: memcached needs host:port pairs, e.g. memcached://127.0.0.1:11211,127.0.0.1:11212` +
-            (bad === '' ? '' : ` (got "${bad}")`),
+            (bad === '' ? '' : ` (got "${bad.replace(/^.*@/, '***@')}")`),
         );
       }
       return { kind: 'memcached', nodes };

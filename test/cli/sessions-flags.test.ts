@@ -112,6 +112,11 @@ describe('sessions flags', () => {
     assert.throws(() => parse('--principal'), usage(/argument missing/));
   });
 
+  it('takes an operand that starts with "-" after "--", and says so when it is not', () => {
+    assert.deepEqual(parse('--json', '--', '-qN3abc', '--x').positionals, ['-qN3abc', '--x']);
+    assert.throws(() => parse('-qN3abc'), usage(/Unknown option '-q'.*after '--'/s));
+  });
+
   it('reads durations, times and addresses', () => {
     assert.equal(parseDuration('--d', '1500'), 1500);
     assert.equal(parseDuration('--d', '90s'), 90_000);

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { openStoreFromUrl, parseStoreUrl, redactStoreUrl } from '../../src/cli/store-url.js';
 import { isUnisessionError } from '../../src/core/errors.js';
 
@@ -104,5 +105,42 @@ describe('openStoreFromUrl', () => {
     assert.equal(parseStoreUrl(`sqlite:${file}`).kind, 'sqlite');
     const { existsSync } = await import('node:fs');
     assert.equal(existsSync(file), false);
+  });
+});
+
+describe('parseStoreUrl on arbitrary input', () => {
+  it('throws only UNISESSION_INVALID_OPTION, and never prints the password', () => {
+    const scheme = fc.constantFrom(
+      'redis',
+      'rediss',
+      'postgres',
+      'postgresql',
+      'mongodb',
+      'memcached',
+      'mysql',
+      'sqlite',
+      'http',
+    );
+    const junk = fc.string({ maxLength: 10 });
+    fc.assert(
+      fc.property(
+        scheme,
+        junk,
+        fc.integer({ min: 0x10000000, max: 0x7fffffff }).map((n) => n.toString(16)),
+        junk,
+        (name, host, secret, path) => {
+          const password = `pw${secret}`;
+          const url = `${name}://admin:${password}@${host}/${path}`;
+          assert.equal(redactStoreUrl(url).includes(password), false, redactStoreUrl(url));
+          try {
+            parseStoreUrl(url);
+          } catch (error) {
+            assert.ok(isUnisessionError(error, 'UNISESSION_INVALID_OPTION'), String(error));
+            assert.equal(error.message.includes(password), false, error.message);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

@@ -133,8 +133,12 @@ export function parseFlags(
   try {
     parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: settings.positionals });
   } catch (error) {
-    // parseArgs's own messages are clear ("Unknown option '--limt'"); keep them, without its hint about `--`.
-    throw new UsageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+    // parseArgs's own messages are clear ("Unknown option '--limt'"). Its hint about `--` helps
+    // only where operands go: a session id may start with "-" (`show -- -qN3…`).
+    const message = (error as Error).message;
+    throw new UsageError(
+      settings.positionals ? message : message.replace(/\. To specify a positional argument.*$/s, ''),
+    );
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const text = (name: string) => values[name] as string | undefined;

@@ -184,10 +184,25 @@ const CSV_COLUMNS = [
   'userAgent',
 ] as const;
 
-/** One RFC 4180 cell; one a spreadsheet would run as a formula (a user agent can be anything) is prefixed to stay text. */
-function csvCell(value: unknown): string {
+/**
+ * The columns a client controls (a user agent, a URL, a forwarded address, a principal can be
+ * any text): a cell there that a spreadsheet would run as a formula gets a leading `'`. Ids,
+ * app codes, times and numbers are ours and left exact (an id may start with "-").
+ */
+const FREE_TEXT = new Set<string>([
+  'principal',
+  'clientAddress',
+  'host',
+  'lastHost',
+  'createdUrl',
+  'lastUrl',
+  'userAgent',
+]);
+
+/** One RFC 4180 cell. */
+function csvCell(value: unknown, freeText: boolean): string {
   let text = value === null || value === undefined ? '' : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  if (freeText && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
@@ -195,9 +210,8 @@ function csvCell(value: unknown): string {
 function csvRow(meta: SessionMeta): string {
   return CSV_COLUMNS.map((column) => {
     const value = meta[column];
-    return csvCell(
-      column.endsWith('At') && typeof value === 'number' ? new Date(value).toISOString() : value,
-    );
+    const shown = column.endsWith('At') && typeof value === 'number' ? new Date(value).toISOString() : value;
+    return csvCell(shown, FREE_TEXT.has(column));
   }).join(',');
 }
 
