@@ -14,7 +14,8 @@ export interface ApiContext {
   service: MonitorService;
   basePath: string;
   displayAttributes: readonly string[];
-  authenticate(request: Request): Promise<Actor | undefined>;
+  /** The actor, or the seconds a throttled client must wait, or undefined (401). */
+  authenticate(request: Request): Promise<Actor | number | undefined>;
   report(error: unknown): void;
 }
 
@@ -35,6 +36,13 @@ export async function handleApi(context: ApiContext, request: Request, rest: str
   const route = rest.join('/');
   if (route === 'openapi.json' && method === 'GET') return json(openApiDocument(context.basePath));
   const actor = await context.authenticate(request);
+  if (typeof actor === 'number') {
+    return json(
+      { error: { code: 'TOO_MANY_FAILURES', message: `too many failed attempts: retry in ${actor} s` } },
+      429,
+      { 'retry-after': String(actor) },
+    );
+  }
   if (!actor) return json(UNAUTHORIZED, 401, { 'www-authenticate': 'Bearer realm="unisession-monitor"' });
   try {
     return await route_(context, request, actor, rest);
