@@ -45,14 +45,14 @@ export async function handleApi(context: ApiContext, request: Request, rest: str
   }
   if (!actor) return json(UNAUTHORIZED, 401, { 'www-authenticate': 'Bearer realm="unisession-monitor"' });
   try {
-    return await route_(context, request, actor, rest);
+    return await answer(context, request, actor, rest);
   } catch (error) {
     const problem = problemOf(error, context.report);
     return json({ error: { code: problem.code, message: problem.message } }, problem.status);
   }
 }
 
-async function route_(
+async function answer(
   context: ApiContext,
   request: Request,
   actor: Actor,
