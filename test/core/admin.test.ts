@@ -372,3 +372,36 @@ describe('manager admin: what the session records, and the events metrics count'
     );
   });
 });
+
+describe('manager admin: the audit log', () => {
+  it('appends to the store and fires audit; pages newest first; without the group it only fires', async () => {
+    const manager = shop();
+    const fired = listen(manager, 'audit');
+    const entry = {
+      at: Date.now(),
+      actor: 'ops',
+      scope: 'all',
+      action: 'destroy',
+      target: 'Xq3f…',
+      count: 1,
+    };
+    await manager.audit(entry);
+    await manager.audit({ ...entry, action: 'revokePrincipal', count: 3, detail: { principal: 'ann' } });
+    assert.deepEqual(
+      fired.map((event) => event.entry.action),
+      ['destroy', 'revokePrincipal'],
+    );
+    const page = await manager.auditLog({ limit: 1 });
+    assert.equal(page.entries[0]?.action, 'revokePrincipal');
+    const next = await manager.auditLog({ limit: 1, cursor: page.next! });
+    assert.deepEqual(next.entries, [entry]);
+    await assert.rejects(manager.audit({ ...entry, actor: { $ne: 1 } } as never), invalid);
+    const { audit: _none, ...bare } = memoryStore();
+    const withoutLog = shop({ store: bare });
+    const onlyFired = listen(withoutLog, 'audit');
+    await withoutLog.audit(entry);
+    assert.equal(onlyFired.length, 1);
+    await assert.rejects(withoutLog.auditLog(), { code: 'UNISESSION_UNSUPPORTED' });
+    await assert.rejects(withoutLog.audit({ ...entry, count: 'x' } as never), invalid);
+  });
+});

@@ -54,6 +54,9 @@ export async function adminApi(): Promise<void> {
   expectTypeOf(await manager.ping()).toEqualTypeOf<StoreHealth>();
   expectTypeOf(await manager.sweeperStatus()).toEqualTypeOf<SweeperStatus>();
   expectTypeOf<SweeperStatus['lastRun']>().toEqualTypeOf<SweepRecord | null>();
+  expectTypeOf(await manager.auditLog({ limit: 10 })).toEqualTypeOf<AuditPage>();
+  expectTypeOf(manager.audit).parameter(0).toEqualTypeOf<AuditEntry>();
+  manager.on('audit', ({ entry }) => expectTypeOf(entry).toEqualTypeOf<AuditEntry>());
   // @ts-expect-error sorting by principal is not an order the stores keep
   await manager.list({ sort: 'principal' });
   // @ts-expect-error a reason is one of the four
