@@ -40,6 +40,12 @@ export type {
   SweeperStatus,
 } from './core/admin-types.js';
 export { DEFAULT_AGE_BOUNDS, DEFAULT_IDLE_BOUNDS, DEFAULT_ONLINE_WINDOW } from './core/admin-types.js';
+export {
+  type AppGroup,
+  type AppGroupDescription,
+  defineAppGroup,
+  type GroupApp,
+} from './core/app-group.js';
 export { type Codec, MAX_VALUE_DEPTH } from './core/codec.js';
 export { ERROR_CODES, type ErrorCode, isUnisessionError, UnisessionError } from './core/errors.js';
 export type { CommitKind, DestroyReason, SessionEventName, SessionEvents } from './core/events.js';
@@ -74,6 +80,8 @@ export type {
   StoreStats,
   StoreStatsGroup,
   StoreSweeping,
+  StoreTickets,
   SweepRecord,
 } from './core/store.js';
 export { AUDIT_LOG_LIMIT, attributeKey, splitAttributeKey } from './core/store.js';
+export { type SessionWatcher, type WatchSessionsOptions, watchSessions } from './core/watch.js';

@@ -19,4 +19,6 @@ export interface SessionContext {
   keyOf(name: string): AttributeKey;
   /** Whether a stored key is readable by this app (shared, or its own namespace). */
   isVisible(key: AttributeKey): boolean;
+  /** Reports a `warning` once per manager for each code (a per-request check that would repeat). */
+  warnOnce(code: string, message: string): void;
 }

@@ -41,6 +41,12 @@ export interface SessionEvents {
   attributeRemoved: AttributeEvent & { oldValue: unknown };
   /** A stored value could not be decoded (e.g. its class is gone after a redeploy); it reads as absent. */
   decodeError: AttributeEvent & { error: Error };
+  /**
+   * Something is misconfigured but the request was served (e.g. a request whose host is not
+   * under `cookie.domain` got a host-only cookie). Each `code` is reported once per manager;
+   * without a listener it goes to `process.emitWarning`.
+   */
+  warning: { code: string; message: string };
   /** A listener threw, or the sweeper failed. Never breaks a request. */
   error: { error: unknown; during: string };
 }

@@ -119,6 +119,7 @@ export class SessionManager {
       preloadKeys: preload === 'all' ? 'all' : preload.map(keyOf),
       keyOf,
       isVisible: (key) => key.startsWith(':') || key.startsWith(`${app}:`),
+      warnOnce: (code, message) => this.warnOnce(code, message),
     };
     const sweeping = this.options.sweeper;
     const settings = sweeping === false ? { interval: 60_000, batchSize: 500 } : sweeping;
@@ -160,6 +161,16 @@ export class SessionManager {
    */
   reportError(error: unknown, during: string): void {
     this.events.emit('error', { error, during });
+  }
+
+  /** Codes already warned about: a per-request check warns once, not on every request. */
+  private readonly warned = new Set<string>();
+
+  private warnOnce(code: string, message: string): void {
+    if (this.warned.has(code)) return;
+    this.warned.add(code);
+    if (this.events.has('warning')) this.events.emit('warning', { code, message });
+    else process.emitWarning(message, { code });
   }
 
   /**

@@ -64,3 +64,19 @@ export function pathOf(url: string): string {
   const query = url.indexOf('?');
   return query === -1 ? url : url.slice(0, query);
 }
+
+/**
+ * The host name the client asked for, lower case, without port or trailing dot: X-Forwarded-Host
+ * from a trusted proxy, else Host. Undefined when the request names none (HTTP/1.0) or names an
+ * IPv6 literal, which no cookie Domain covers either.
+ */
+export function requestHost(
+  request: RequestInfo,
+  trusted: (address: string | undefined) => boolean,
+): string | undefined {
+  const forwarded = trusted(request.remoteAddress) ? request.header('x-forwarded-host') : undefined;
+  const raw = (forwarded?.split(',')[0] ?? request.header('host') ?? '').trim().toLowerCase();
+  if (raw === '') return undefined;
+  if (raw.startsWith('[')) return raw.slice(0, raw.indexOf(']') + 1);
+  return raw.replace(/:\d*$/, '').replace(/\.$/, '');
+}

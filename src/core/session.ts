@@ -39,6 +39,13 @@ export interface SessionInternals {
   setMaxInactiveSync(ms: number): void;
   /** A step each commit runs first (e.g. Express copies `req.session` into the handle). */
   onBeforeCommit(step: () => void): void;
+  /**
+   * Makes the stored session `id` this request's session, and the response gives the client
+   * its cookie: the SSO hand-off (`unisession/sso`), once a single-use ticket has proven that
+   * the hub's user holds that session. Never for an id a client sent. Resolves to false, and
+   * changes nothing, when the session does not exist (ended meanwhile).
+   */
+  adopt(id: string): Promise<boolean>;
 }
 
 /** Set by `Session`'s static block, the one place outside its methods that may read its state. */
@@ -309,6 +316,20 @@ export class Session {
     } else this.startFresh();
   }
 
+  private async adopt(id: string): Promise<boolean> {
+    await this.ready();
+    const { store, preloadKeys } = this.context;
+    const loaded = await this.storeCall(() => store.load(id, preloadKeys, Date.now()));
+    if (!loaded) return false;
+    await this.committing;
+    this.meta = loaded.meta;
+    this.persisted = true;
+    this.metaPatch = {};
+    this.forceTouch = false;
+    this.attributes.fromStore(loaded.attributes, preloadKeys === 'all');
+    return true;
+  }
+
   /** Ends the session everywhere. The handle then holds a fresh, unsaved session. */
   async invalidate(): Promise<void> {
     const meta = await this.ready();
@@ -467,6 +488,7 @@ export class Session {
         onBeforeCommit: (step) => {
           session.beforeCommit.push(step);
         },
+        adopt: (id) => session.adopt(id),
       });
   }
 }

@@ -287,6 +287,26 @@ export interface StoreAudit {
   list(query: AuditQuery): Promise<AuditPage>;
 }
 
+// ---- tickets ----------------------------------------------------------------------------
+
+/**
+ * Short-lived values taken at most once: the SSO hub's tickets (`unisession/sso`). The key is
+ * opaque text chosen by the caller (the SSO kit passes a hash of the ticket, never the ticket).
+ */
+export interface StoreTickets {
+  /**
+   * Stores `value` under `key` until `now + ttlMs` (ttlMs > 0), replacing any value the key
+   * held. The store may also expire it natively; a value is never returned after its time.
+   */
+  put(key: string, value: string, ttlMs: number, now: number): Promise<void>;
+  /**
+   * Removes the value and returns it, atomically: of several callers taking one key at once,
+   * at most one gets the value, and every later take returns null. Null too once its time
+   * (`now` at the put plus ttlMs) has passed at `now`; an expired value is removed all the same.
+   */
+  take(key: string, now: number): Promise<string | null>;
+}
+
 /**
  * What a store can do beyond the required methods: groups of methods it has or lacks, as a
  * whole. Code checks a group's presence (`if (store.listing)`), never a flag; the manager
@@ -299,6 +319,7 @@ export interface StoreCapabilities {
   readonly leases?: StoreLeases;
   readonly stats?: StoreStatsGroup;
   readonly audit?: StoreAudit;
+  readonly tickets?: StoreTickets;
 }
 
 /**
@@ -312,6 +333,7 @@ export const CAPABILITY_METHODS = {
   leases: ['acquire'],
   stats: ['compute', 'noteSweep', 'lastSweep'],
   audit: ['append', 'list'],
+  tickets: ['put', 'take'],
 } as const satisfies {
   readonly [G in keyof StoreCapabilities]-?: readonly (keyof NonNullable<StoreCapabilities[G]>)[];
 };

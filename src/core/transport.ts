@@ -1,6 +1,8 @@
+import { isUnder } from './app-group.js';
 import type { SessionContext } from './context.js';
 import { clearedCookie, type PresentedIds, readSessionIds, sessionCookie } from './cookie.js';
-import { isSecureRequest, type RequestInfo } from './request.js';
+import type { ResolvedCookieOptions } from './options.js';
+import { isSecureRequest, type RequestInfo, requestHost } from './request.js';
 import type { VerifiedId } from './signing.js';
 
 /** What the response must tell the client about: the session as it stands after the commit. */
@@ -23,6 +25,8 @@ export class Transport {
   /** The ids the request presents, best first. */
   readonly presented: PresentedIds;
   private readonly secure: boolean;
+  /** The cookie as this request's response sets it: host-only when the host is not under `cookie.domain`. */
+  private readonly cookie: ResolvedCookieOptions;
   /** The presented id that loaded: the session the client's cookie names. */
   private clientId: string | undefined;
   /** That id's signature came from an older secret: re-issue the cookie with the first one. */
@@ -39,7 +43,8 @@ export class Transport {
   private readonly sent = new Set<string>();
 
   constructor(
-    private readonly context: Pick<SessionContext, 'options' | 'signer' | 'trusted'>,
+    private readonly context: Pick<SessionContext, 'options' | 'signer' | 'trusted'> &
+      Partial<Pick<SessionContext, 'warnOnce'>>,
     request: RequestInfo,
     ignored: boolean,
   ) {
@@ -49,6 +54,27 @@ export class Transport {
       : readSessionIds(request, options.cookie, options.header, signer);
     this.secure =
       options.cookie.secure === 'auto' ? isSecureRequest(request, context.trusted) : options.cookie.secure;
+    this.cookie = ignored ? options.cookie : this.cookieFor(request);
+  }
+
+  /**
+   * A browser drops a Set-Cookie whose Domain does not cover the request's host, so the user
+   * would never keep a session. Such a request (a direct node address, a host missing from the
+   * group) gets a host-only cookie instead, and the manager warns once, not on every request.
+   */
+  private cookieFor(request: RequestInfo): ResolvedCookieOptions {
+    const { cookie } = this.context.options;
+    if (cookie.domain === undefined) return cookie;
+    const host = requestHost(request, this.context.trusted);
+    const domain = cookie.domain.toLowerCase().replace(/^\./, '');
+    if (host === undefined || isUnder(host, domain)) return cookie;
+    this.context.warnOnce?.(
+      'UNISESSION_COOKIE_DOMAIN_MISMATCH',
+      `a request for host "${host.slice(0, 100)}", which is not under cookie.domain "${domain}", got a ` +
+        'host-only cookie (the browser would have refused one with that Domain); serve the app on ' +
+        'a host under the domain, or fix cookie.domain. Reported once.',
+    );
+    return { ...cookie, domain: undefined };
   }
 
   /** The presented id that loaded. */
@@ -90,7 +116,7 @@ export class Transport {
       if (stale || (maxAge !== undefined && this.touched)) {
         headers.push([
           'set-cookie',
-          sessionCookie(signer.sign(session.id), options.cookie, this.secure, maxAge),
+          sessionCookie(signer.sign(session.id), this.cookie, this.secure, maxAge),
         ]);
       }
       // Only to a client that uses the header: echoed to a cookie client, page script could
@@ -99,7 +125,7 @@ export class Transport {
         headers.push([options.header, signer.sign(session.id)]);
       }
     } else if (this.ended) {
-      headers.push(['set-cookie', clearedCookie(options.cookie, this.secure)]);
+      headers.push(['set-cookie', clearedCookie(this.cookie, this.secure)]);
     }
     return headers;
   }

@@ -64,6 +64,16 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const prefix = options.prefix ?? 'unisession_';
   if (!METRIC_NAME.test(`${prefix}x`))
     throw invalidOption('createMetrics', 'prefix', 'a metric name prefix', prefix);
+  const blind = options.gauges ? managers.find((manager) => !manager.store.stats) : undefined;
+  if (blind) {
+    // Refused now rather than failing every scrape: the gauges are computed by the store.
+    throw invalidOption(
+      'createMetrics',
+      'gauges',
+      `false: the ${blind.store.name} store has no stats group to compute them`,
+      true,
+    );
+  }
   const prom = loadPromClient();
   const registry = options.registry ?? new prom.Registry();
   const installed = [installCounters(prom, registry, prefix, managers)];

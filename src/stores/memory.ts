@@ -35,6 +35,15 @@ class Memory {
   readonly audit: Array<{ sequence: number; entry: AuditEntry }> = [];
   sequence = 0;
   lastSweep: SweepRecord | null = null;
+  readonly tickets = new Map<string, { value: string; expiresAt: number }>();
+  /** Expired tickets are dropped when the map has doubled since the last drop, so it cannot leak. */
+  private ticketsAtLastPrune = 64;
+
+  pruneTickets(now: number): void {
+    if (this.tickets.size < this.ticketsAtLastPrune * 2) return;
+    for (const [key, ticket] of this.tickets) if (ticket.expiresAt <= now) this.tickets.delete(key);
+    this.ticketsAtLastPrune = Math.max(64, this.tickets.size);
+  }
   private readonly byPrincipal = new Map<string, Set<string>>();
 
   alive(id: string, now: number): Entry | undefined {
@@ -72,6 +81,7 @@ class Memory {
     this.entries.clear();
     this.byPrincipal.clear();
     this.audit.length = 0;
+    this.tickets.clear();
   }
 }
 
@@ -182,6 +192,18 @@ const memory: Backend<Memory> = {
       if (lease && lease.holder !== holder && lease.expiresAt > now) return false;
       m.leases.set(name, { holder, expiresAt: now + ttlMs });
       return true;
+    },
+  },
+  tickets: {
+    async put(m, key, value, ttlMs, now) {
+      m.pruneTickets(now);
+      m.tickets.set(key, { value, expiresAt: now + ttlMs });
+    },
+    // One synchronous get-and-delete: no other take can run in between.
+    async take(m, key, now) {
+      const ticket = m.tickets.get(key);
+      m.tickets.delete(key);
+      return ticket && ticket.expiresAt > now ? ticket.value : null;
     },
   },
 };

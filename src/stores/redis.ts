@@ -8,6 +8,7 @@ import { RedisMonitor } from './redis/monitor.js';
 import { type RedisStoreOptions, resolveRedisOptions } from './redis/options.js';
 import { RedisQueries } from './redis/queries.js';
 import { RedisSessions } from './redis/sessions.js';
+import { redisTickets } from './redis/tickets.js';
 
 export type { RedisStoreOptions } from './redis/options.js';
 
@@ -44,6 +45,7 @@ function redisBackend(layout: RedisLayout, grace: number): Backend<RedisClient> 
       append: (client, entry) => monitor.appendAudit(client, entry),
       list: (client, limit, before) => monitor.listAudit(client, limit, before),
     },
+    tickets: redisTickets(layout),
   };
 }
 

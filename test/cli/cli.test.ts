@@ -30,7 +30,14 @@ it('unisession migrate creates the PostgreSQL tables of a group, and can run aga
     );
     assert.deepEqual(
       rows.map((row) => row.tablename),
-      [`${group}_attributes`, `${group}_audit`, `${group}_leases`, `${group}_sessions`, `${group}_state`],
+      [
+        `${group}_attributes`,
+        `${group}_audit`,
+        `${group}_leases`,
+        `${group}_sessions`,
+        `${group}_state`,
+        `${group}_tickets`,
+      ],
     );
   } finally {
     await client.end();

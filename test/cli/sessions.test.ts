@@ -363,6 +363,12 @@ describe('unisession sessions on each store', { concurrency: true }, () => {
           await cli('rm', '--where', '--address', '172.16.0.0/12', '--yes', ...base, '--json'),
         );
         assert.equal(done.deleted, 3);
+        // The action is in the group's audit log, as the monitor's would be.
+        const log = await shop.store.audit!.list({ limit: 5 });
+        const entry = log.entries.find((candidate) => candidate.action === 'delete-where');
+        assert.ok(entry, JSON.stringify(log.entries));
+        assert.match(entry.actor, /^cli:.+@/);
+        assert.deepEqual([entry.scope, entry.target, entry.count], ['all', 'clientAddress=172.16.0.0/12', 3]);
         for (const id of doomed) assert.equal(await shop.inspect(id), null);
         assert.ok(await shop.inspect(seeded.bob), 'a session outside the filter survives');
 
@@ -398,6 +404,8 @@ describe('unisession sessions on each store', { concurrency: true }, () => {
         const last = await cli('revoke', ...base, '--', 'carol');
         assert.equal(last.code, 0, last.stderr);
         assert.match(last.stdout, /Signed carol out of 1 session\./);
+        const [newest] = (await shop.store.audit!.list({ limit: 1 })).entries;
+        assert.deepEqual([newest?.action, newest?.target, newest?.count], ['revoke-principal', 'carol', 1]);
         const nobody = await run('revoke', ...base, '--', 'nobody');
         assert.equal(nobody.code, 1);
       });

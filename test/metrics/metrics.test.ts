@@ -17,6 +17,7 @@ import { session } from '../../src/adapters/express.js';
 import { isUnisessionError } from '../../src/core/errors.js';
 import { attributeKey } from '../../src/core/store.js';
 import { createMetrics, type Metrics } from '../../src/metrics/index.js';
+import { memcachedStore } from '../../src/stores/memcached.js';
 import { sqliteStore } from '../../src/stores/sqlite.js';
 import { Client } from '../helpers/client.js';
 import { close, listen } from '../helpers/server.js';
@@ -260,6 +261,17 @@ describe('createMetrics options', () => {
       refused(/unknown option "gauge"; did you mean "gauges"/),
     );
     assert.throws(() => createMetrics({ managers: manager, registry: {} as never }), refused(/registry/));
+    // memcached cannot compute statistics: gauges there are refused up front, not at each scrape.
+    const memcached = session({
+      app: 'blog',
+      store: memcachedStore({ nodes: '127.0.0.1:1' }),
+      sweeper: false,
+    }).manager;
+    assert.throws(
+      () => createMetrics({ managers: memcached, gauges: true }),
+      refused(/gauges.*memcached store has no stats group/),
+    );
+    createMetrics({ managers: memcached }).close();
   });
 
   it('without prom-client installed, fails with UNISESSION_DRIVER_MISSING naming it', async () => {

@@ -354,5 +354,82 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
     });
 
     runMonitorConformance(() => store);
+    runTicketConformance(() => store);
+  });
+}
+
+// ---- tickets: put a value with a TTL; take it at most once --------------------------------
+
+function runTicketConformance(current: () => Store): void {
+  const key = () => `ticket-${randomBytes(16).toString('base64url')}`;
+
+  it('tickets: a put value is taken once, then never again', async (t) => {
+    if (!current().tickets) return t.skip('no tickets group');
+    const tickets = capability(current(), 'tickets');
+    const k = key();
+    const now = Date.now();
+    await tickets.put(k, '{"client":"partner","session":"s1"}', 60_000, now);
+    assert.equal(await tickets.take(k, now + 1), '{"client":"partner","session":"s1"}');
+    assert.equal(await tickets.take(k, now + 2), null, 'replayed');
+    assert.equal(await tickets.take(key(), now), null, 'never put');
+    await tickets.put(k, 'again', 60_000, now);
+    await tickets.put(k, 'replaced', 60_000, now);
+    assert.equal(await tickets.take(k, now), 'replaced', 'a put replaces the value');
+  });
+
+  it('tickets: of concurrent takes of one key exactly one wins', async (t) => {
+    if (!current().tickets) return t.skip('no tickets group');
+    const tickets = capability(current(), 'tickets');
+    const now = Date.now();
+    for (let round = 0; round < 5; round++) {
+      const k = key();
+      await tickets.put(k, `value-${round}`, 60_000, now);
+      const takes = await Promise.all(Array.from({ length: 8 }, () => tickets.take(k, now)));
+      assert.deepEqual(
+        takes.filter((value) => value !== null),
+        [`value-${round}`],
+      );
+    }
+  });
+
+  it("tickets: expire by the caller's clock, and an expired take still removes the value", async (t) => {
+    if (!current().tickets) return t.skip('no tickets group');
+    const tickets = capability(current(), 'tickets');
+    const now = Date.now();
+    const k = key();
+    await tickets.put(k, 'short', 30_000, now);
+    assert.equal(await tickets.take(k, now + 30_000), null, 'at its end it is expired');
+    assert.equal(await tickets.take(k, now), null, 'the expired take removed it');
+    // Natively expired too: a real 1.2 s TTL, read with the real clock afterwards.
+    const native = key();
+    await tickets.put(native, 'soon', 1200, Date.now());
+    await new Promise((resolve) => setTimeout(resolve, 2300));
+    assert.equal(await tickets.take(native, Date.now()), null);
+    // Values are opaque text, kept as they are.
+    const odd = key();
+    const text = 'a|b\n"c" \u00e9\u{1f600} 100%';
+    await tickets.put(odd, text, 60_000, Date.now());
+    assert.equal(await tickets.take(odd, Date.now()), text);
+  });
+
+  it('tickets: refuse arguments of the wrong type with UNISESSION_INVALID_ARGUMENT', async (t) => {
+    if (!current().tickets) return t.skip('no tickets group');
+    const tickets = capability(current(), 'tickets');
+    const refused = { code: 'UNISESSION_INVALID_ARGUMENT' };
+    const now = Date.now();
+    const bad: Array<[string, unknown[]]> = [
+      ['object key', [{ $ne: null }, 'v', 1000, now]],
+      ['empty key', ['', 'v', 1000, now]],
+      ['key with a space', ['a b', 'v', 1000, now]],
+      ['number value', [key(), 5, 1000, now]],
+      ['zero ttl', [key(), 'v', 0, now]],
+      ['NaN ttl', [key(), 'v', Number.NaN, now]],
+      ['string now', [key(), 'v', 1000, String(now)]],
+    ];
+    for (const [label, args] of bad) {
+      await assert.rejects((tickets.put as (...a: unknown[]) => Promise<void>)(...args), refused, label);
+    }
+    await assert.rejects(tickets.take({ $gt: '' } as unknown as string, now), refused);
+    await assert.rejects(tickets.take(key(), '1' as unknown as number), refused);
   });
 }

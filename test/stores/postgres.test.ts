@@ -46,6 +46,7 @@ describe('postgres store: schema', () => {
         `${group}_leases`,
         `${group}_sessions`,
         `${group}_state`,
+        `${group}_tickets`,
       ]);
       const { rows } = await admin.query('SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY 1', [
         `${group}_sessions`,
@@ -87,6 +88,7 @@ describe('postgres store: schema', () => {
         `${group}_leases`,
         `${group}_sessions`,
         `${group}_state`,
+        `${group}_tickets`,
       ]);
       const meta = sampleMeta();
       await store.create(meta, new Map([[':a', '1']]));

@@ -15,6 +15,7 @@ import { Supervisor } from './supervisor.js';
 
 const usage = `Usage: unisession demo [options]
        unisession demo redeploy [--port 3000]
+       unisession demo sso [--port 3100]   (four apps sharing one login: see demo sso --help)
 
 Starts app nodes (separate Node processes of one Express app) behind a round-robin load
 balancer on http://127.0.0.1:<port>, all sharing one session store.
@@ -63,6 +64,20 @@ function integer(flag: string, text: string, min: number, max: number): number {
 }
 
 async function run(argv: string[]): Promise<number> {
+  // `demo sso` has options of its own: hand it everything after the word.
+  if (argv[0] === 'sso') {
+    const { runSsoDemo, ssoUsage } = await import('./sso/index.js');
+    if (argv.includes('--help') || argv.includes('-h')) {
+      console.log(ssoUsage);
+      return 0;
+    }
+    const missing = await missingPackages();
+    if (missing) {
+      console.error(missing);
+      return 1;
+    }
+    return runSsoDemo(argv.slice(1));
+  }
   const { values, positionals } = options(argv);
   const port = integer('port', values.port ?? '3000', 1, 65535);
   if (positionals[0] === 'redeploy' && positionals.length === 1) return redeploy(port);

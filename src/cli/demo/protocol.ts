@@ -46,6 +46,8 @@ export interface NodeConfig {
   trustedProxy: string;
   /** The cookie signing secret every node shares (see demoSecret). */
   secret: string;
+  /** What a node entry other than the default needs (the SSO demo: which app, which port). */
+  app?: unknown;
 }
 
 export const NODE_CONFIG_ENV = 'UNISESSION_DEMO_NODE';

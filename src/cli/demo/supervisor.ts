@@ -35,6 +35,10 @@ export interface SupervisorOptions {
   startTimeout?: number;
   /** Where the supervisor reports what happens (a node died, came back, was replaced). */
   log?: (line: string) => void;
+  /** The node program to fork. @default the demo app's node (./node.ts) */
+  entry?: string;
+  /** Handed to every node as `NodeConfig.app` (for a custom `entry`). */
+  app?: unknown;
 }
 
 /** One forked process. A slot's node is replaced by a new AppNode on restart or redeploy. */
@@ -273,8 +277,9 @@ export class Supervisor implements Rotation {
       store: this.options.store,
       trustedProxy: this.options.trustedProxy ?? '127.0.0.1',
       secret: this.options.secret,
+      ...(this.options.app === undefined ? {} : { app: this.options.app }),
     };
-    const child = fork(NODE_ENTRY, [], {
+    const child = fork(this.options.entry ?? NODE_ENTRY, [], {
       env: { ...process.env, [NODE_CONFIG_ENV]: JSON.stringify(config) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

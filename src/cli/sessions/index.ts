@@ -3,9 +3,7 @@
  * over any store a `--store` URL names. Each sub-command is a module of its own; this one
  * dispatches, prints help, and turns errors into one line and an exit code (exit.ts).
  */
-
-import type { Command } from '../command.js';
-import { UsageError } from '../command.js';
+import { type Command, UsageError } from '../command.js';
 import { connect, urlSecrets } from './connect.js';
 import { EXIT, failure } from './exit.js';
 import { COMMON_HELP, FILTER_HELP, type ParsedFlags, parseFlags } from './flags.js';
@@ -20,6 +18,7 @@ const SUBCOMMANDS: Record<string, () => Promise<Subcommand>> = {
   revoke: async () => (await import('./revoke.js')).revokeCommand,
 };
 
+/** One line each for `unisession sessions --help`, here so the overview loads no sub-command. */
 const SUMMARIES: Record<keyof typeof SUBCOMMANDS, string> = {
   stats: 'live sessions, signed-in sessions, online users, histograms, per node, store and sweeper health',
   list: 'the sessions matching filters, a page at a time (a table, --json or --csv)',

@@ -22,7 +22,6 @@ const SORTS: Record<string, NonNullable<SessionQuery['sort']>> = {
 const DEFAULT_LIMIT = 50;
 
 export const listCommand: Subcommand = {
-  summary: 'the sessions matching filters',
   help: [
     'Usage: unisession sessions list --store <url> [--group <g>] [--app <code>] [filters] [options]',
     '',

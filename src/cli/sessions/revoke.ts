@@ -5,12 +5,12 @@
 
 import type { SessionManager } from '../../core/manager.js';
 import { UsageError } from '../command.js';
+import { audit } from './audit.js';
 import { EXIT } from './exit.js';
 import { json } from './output.js';
 import type { Subcommand } from './subcommand.js';
 
 export const revokeCommand: Subcommand = {
-  summary: 'sign a user out everywhere',
   help: [
     'Usage: unisession sessions revoke <principal> --store <url> [--group <g>] [--app <code>] [--except <id>] [--dry-run]',
     '',
@@ -40,6 +40,9 @@ export const revokeCommand: Subcommand = {
       flags.own['dry-run'] === true
         ? (await idsOf(manager, principal, app)).filter((id) => id !== except).length
         : await revoke(manager, principal, app, except);
+    if (!flags.own['dry-run'] && count > 0) {
+      await audit(manager, output, { app, action: 'revoke-principal', target: principal, count });
+    }
     if (flags.common.json)
       output.out(json({ principal, revoked: flags.own['dry-run'] ? 0 : count, matched: count }));
     else if (flags.own['dry-run'])

@@ -7,13 +7,13 @@
 import { createInterface } from 'node:readline/promises';
 import type { SessionManager } from '../../core/manager.js';
 import { UsageError } from '../command.js';
+import { audit } from './audit.js';
 import { EXIT } from './exit.js';
 import type { ParsedFlags } from './flags.js';
 import { json, type Output } from './output.js';
 import type { Subcommand } from './subcommand.js';
 
 export const rmCommand: Subcommand = {
-  summary: 'delete sessions',
   help: [
     'Usage: unisession sessions rm <id...> --store <url> [--group <g>] [--app <code>]',
     '       unisession sessions rm --where <filters> [--dry-run] [--yes] --store <url> [--group <g>] [--app <code>]',
@@ -66,7 +66,17 @@ async function removeIds(flags: ParsedFlags, manager: SessionManager, output: Ou
         continue;
       }
     }
-    (await manager.destroy(id)) ? deleted.push(id) : missing.push(id);
+    // `revoked`, as the monitor's delete: an administrator ended it, not the app.
+    (await manager.destroy(id, 'revoked')) ? deleted.push(id) : missing.push(id);
+  }
+  if (deleted.length > 0) {
+    await audit(manager, output, {
+      app,
+      ...(ids.length === 1
+        ? { action: 'delete', target: ids[0]! }
+        : { action: 'delete-selected', target: `${ids.length} ids` }),
+      count: deleted.length,
+    });
   }
   if (flags.common.json) output.out(json({ deleted, notFound: missing }));
   else {
@@ -100,8 +110,21 @@ async function removeWhere(flags: ParsedFlags, manager: SessionManager, output: 
     return EXIT.usage;
   }
   const deleted = await manager.destroyWhere(query, { reason: 'revoked' });
+  await audit(manager, output, {
+    app: flags.common.app,
+    action: 'delete-where',
+    target: describeQuery(query),
+    count: deleted,
+  });
   report(deleted, false);
   return EXIT.ok;
+}
+
+/** The filters as the audit log shows them: `principal=alice idleLongerThan=1800000`. */
+function describeQuery(query: ParsedFlags['query']): string {
+  return Object.entries(query)
+    .map(([key, value]) => `${key}=${String(value)}`)
+    .join(' ');
 }
 
 /** Asks on the terminal; false when stdin is not one (a script must say --yes). */

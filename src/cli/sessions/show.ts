@@ -16,7 +16,6 @@ export const REDACTED_NAMES = /password|secret|token/i;
 const MASK = '*** (masked: run with --reveal to show)';
 
 export const showCommand: Subcommand = {
-  summary: 'one session, decoded',
   help: [
     'Usage: unisession sessions show <id> --store <url> [--group <g>] [--app <code>] [--codec json|msgpack]',
     '',

@@ -10,7 +10,6 @@ import type { Subcommand } from './subcommand.js';
 import { parseDuration } from './values.js';
 
 export const statsCommand: Subcommand = {
-  summary: 'the statistics of a group or app',
   help: [
     'Usage: unisession sessions stats --store <url> [--group <g>] [--app <code>] [--online-window <dur>]',
     '',

@@ -4,8 +4,6 @@ import type { Output } from './output.js';
 
 /** One `unisession sessions <name>` sub-command: its flags, its help, and what it does. */
 export interface Subcommand extends FlagSettings {
-  /** One line for `unisession sessions --help`. */
-  readonly summary: string;
   /** The usage line and the sub-command's own flags (the shared ones are appended). */
   readonly help: string[];
   /** Checks what only this sub-command knows (operands, combinations); throws a UsageError. Runs before the store opens. */

@@ -34,6 +34,7 @@ export interface Backend<H> {
   leases?: { acquire(handle: H, name: string, holder: string, ttlMs: number, now: number): Promise<boolean> };
   stats?: BackendStats<H>;
   audit?: BackendAudit<H>;
+  tickets?: BackendTickets<H>;
 }
 
 /** A listing request with everything checked and decoded: the filter, the page size, the order and where to start. */
@@ -44,6 +45,12 @@ export interface ListQuery {
   ordering: Ordering;
   /** The decoded cursor: start strictly after this position; absent for the first page. */
   after?: Position;
+}
+
+/** The `tickets` group (core/store.ts `StoreTickets`); arguments are checked before it runs. */
+export interface BackendTickets<H> {
+  put(handle: H, key: string, value: string, ttlMs: number, now: number): Promise<void>;
+  take(handle: H, key: string, now: number): Promise<string | null>;
 }
 
 export interface BackendListing<H> {

@@ -1,5 +1,6 @@
 import { storeUnavailable } from '../../core/errors.js';
 import type { Store, StoreCapabilities } from '../../core/store.js';
+import { invalidArgument } from '../../core/validate.js';
 import type { Backend, BackendListing } from './backend.js';
 import { checkFilter, checkFinite, checkLimit, checkPositiveInteger, checkString } from './checks.js';
 import { auditGroup, statsGroup } from './groups.js';
@@ -27,7 +28,7 @@ export interface StoreDefinition<H> {
 
 export type Run<H> = <T>(work: (handle: H) => Promise<T>) => Promise<T>;
 export type Where = (method: string) => string;
-type Raw<H, G extends 'principals' | 'sweeping' | 'leases'> = NonNullable<Backend<H>[G]>;
+type Raw<H, G extends 'principals' | 'sweeping' | 'leases' | 'tickets'> = NonNullable<Backend<H>[G]>;
 export type Group<G extends keyof StoreCapabilities> = NonNullable<StoreCapabilities[G]>;
 
 /**
@@ -95,6 +96,7 @@ function capabilities<H>(backend: Backend<H>, run: Run<H>, where: Where): StoreC
   if (backend.leases) groups.leases = leasesGroup(backend.leases, run, where);
   if (backend.stats) groups.stats = statsGroup(backend.stats, run, where);
   if (backend.audit) groups.audit = auditGroup(backend.audit, run, where);
+  if (backend.tickets) groups.tickets = ticketsGroup(backend.tickets, run, where);
   return groups;
 }
 
@@ -159,4 +161,32 @@ function leasesGroup<H>(leases: Raw<H, 'leases'>, run: Run<H>, where: Where): Gr
       return run((h) => leases.acquire(h, name, holder, ttlMs, now));
     },
   };
+}
+
+/** Tickets' keys and values are text; a TTL is a positive, finite number of ms. */
+function ticketsGroup<H>(tickets: Raw<H, 'tickets'>, run: Run<H>, where: Where): Group<'tickets'> {
+  return {
+    async put(key, value, ttlMs, now) {
+      const at = where('tickets.put');
+      checkTicketKey(at, key);
+      checkString(at, 'value', value);
+      if (checkFinite(at, 'ttlMs', ttlMs) <= 0) throw invalidArgument(at, 'ttlMs', 'a number > 0', ttlMs);
+      checkFinite(at, 'now', now);
+      return run((h) => tickets.put(h, key, value, ttlMs, now));
+    },
+    async take(key, now) {
+      const at = where('tickets.take');
+      checkTicketKey(at, key);
+      checkFinite(at, 'now', now);
+      return run((h) => tickets.take(h, key, now));
+    },
+  };
+}
+
+/** Ticket keys become Redis keys and memcached keys: printable ASCII, no spaces, 1 to 200 characters. */
+function checkTicketKey(where: string, key: unknown): void {
+  checkString(where, 'key', key);
+  if (!/^[\x21-\x7e]{1,200}$/.test(key as string)) {
+    throw invalidArgument(where, 'key', '1 to 200 printable ASCII characters without spaces', key);
+  }
 }

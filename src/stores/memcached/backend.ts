@@ -5,6 +5,7 @@ import { applyChange, encodeRecord, horizon, type MetaRecord } from './layout.js
 import { type MemcachedNode, NodeDown } from './nodes.js';
 import { MAX_CAS_ATTEMPTS, type Nodes, type Router } from './routing.js';
 import { bestEffort, revision } from './session-io.js';
+import { memcachedTickets } from './tickets.js';
 
 function pause(attempt: number): Promise<void> {
   // Jitter, so writers that keep colliding spread out.
@@ -158,5 +159,6 @@ export function memcachedBackend(router: Router): Backend<Nodes> {
         );
         return true;
       }),
+    tickets: memcachedTickets(router),
   };
 }

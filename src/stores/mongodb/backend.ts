@@ -18,6 +18,7 @@ import {
 import type { MongodbSettings } from './options.js';
 import { inTransaction, isDuplicateKey, type MongoHandles } from './setup.js';
 import { mongoStats } from './stats.js';
+import { mongodbTickets } from './tickets.js';
 
 const metaOnly = { projection: { meta: 1 } } as const;
 
@@ -218,5 +219,7 @@ export function mongodbBackend(settings: MongodbSettings): Backend<MongoHandles>
         }
       },
     },
+
+    tickets: mongodbTickets(settings),
   };
 }

@@ -13,6 +13,7 @@ import {
   sweepFromText,
   sweepText,
 } from '../sql/stats.js';
+import { takenValue, ticketSql } from '../sql/tickets.js';
 import { pgCode } from './pool.js';
 import type { PostgresTables } from './schema.js';
 
@@ -37,7 +38,8 @@ const numbered = (n: number) => `$${n}`;
  * round trip and atomic without an explicit transaction.
  */
 export function postgresBackend(tables: PostgresTables): Backend<Pool> {
-  const { sessions, attributes, leases, audit, state } = tables;
+  const { sessions, attributes, leases, audit, state, tickets } = tables;
+  const ticketStatements = ticketSql(tickets, numbered);
   return {
     async load(pool, id, keys, now) {
       const filter = keys === 'all' ? '' : 'AND key = ANY($3::text[])';
@@ -261,6 +263,22 @@ export function postgresBackend(tables: PostgresTables): Backend<Pool> {
           [name, holder, now + ttlMs, now],
         );
         return rows.length > 0;
+      },
+    },
+
+    tickets: {
+      async put(pool, key, value, ttlMs, now) {
+        // One statement: the prune rides along as a CTE (it spares the key being put, which
+        // one statement must not both delete and upsert).
+        await query(
+          pool,
+          `WITH pruned AS (DELETE FROM ${tickets} WHERE expires_at <= $4 AND key <> $1) ${ticketStatements.put}`,
+          [key, value, now + ttlMs, now],
+        );
+      },
+      async take(pool, key, now) {
+        const [row] = await query<{ value: string; expires_at: string }>(pool, ticketStatements.take, [key]);
+        return takenValue(row, now);
       },
     },
   };

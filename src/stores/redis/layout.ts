@@ -16,6 +16,7 @@ import type { AttributeKey, SessionMeta } from '../../core/store.js';
  *   G:#idx{G}:app:<app>:hosts   set: creating hosts; ...:host:<h> sorted set id -> expiresAt
  *   G:#idx{G}:audit             sorted set: seq -> entry JSON (the audit log); audit-seq, last-sweep
  *   G:#lease:<name>             hash: holder and end of a lease
+ *   G:#ticket:<key>             string: one SSO ticket (see tickets.ts)
  *
  * Session keys start with `G:{` and every other key with `G:#`, so no id, app or principal
  * can make two kinds of key collide. The session key's hash tag is the id, so a session is

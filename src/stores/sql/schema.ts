@@ -12,6 +12,8 @@ export interface SqlTables {
   leases: string;
   audit: string;
   state: string;
+  /** Single-use values with a TTL (the `tickets` group): SSO tickets. */
+  tickets: string;
 }
 
 /**
@@ -26,6 +28,7 @@ export function sqlTables(group: string, schema?: string): SqlTables {
     leases: name('leases'),
     audit: name('audit'),
     state: name('state'),
+    tickets: name('tickets'),
   };
 }
 
@@ -52,7 +55,7 @@ export const ADDED_SESSION_COLUMNS = [
 /** The idempotent DDL of one group's tables; every statement may run again, from any process. */
 export function tablesSql(tables: SqlTables, dialect: SqlDialect): string {
   const { integer, attributesSuffix, serial } = dialect;
-  const { sessions, attributes, leases, audit, state } = tables;
+  const { sessions, attributes, leases, audit, state, tickets } = tables;
   return `
     CREATE TABLE IF NOT EXISTS ${sessions} (
       id TEXT PRIMARY KEY, app TEXT NOT NULL, created_at ${integer} NOT NULL,
@@ -66,7 +69,8 @@ export function tablesSql(tables: SqlTables, dialect: SqlDialect): string {
     CREATE TABLE IF NOT EXISTS ${audit} (
       seq ${serial}, at ${integer} NOT NULL, actor TEXT NOT NULL, scope TEXT NOT NULL,
       action TEXT NOT NULL, target TEXT NOT NULL, count ${integer} NOT NULL, detail TEXT);
-    CREATE TABLE IF NOT EXISTS ${state} (name TEXT PRIMARY KEY, value TEXT NOT NULL);`;
+    CREATE TABLE IF NOT EXISTS ${state} (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS ${tickets} (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at ${integer} NOT NULL);`;
 }
 
 /** PostgreSQL's migration of an older sessions table: each added column, if missing. */
@@ -82,7 +86,7 @@ export function addedColumnsSql(tables: SqlTables): string {
  * (ending in expires_at, so "idle longer than N, live" counts read the index alone).
  */
 export function indexesSql(group: string, tables: SqlTables): string {
-  const { sessions } = tables;
+  const { sessions, tickets } = tables;
   // Index names are not schema-qualified: an index lives in its table's schema.
   const index = (suffix: string) => `"${group}_${suffix}"`;
   return `
@@ -91,5 +95,6 @@ export function indexesSql(group: string, tables: SqlTables): string {
     CREATE INDEX IF NOT EXISTS ${index('sessions_app')} ON ${sessions} (app, id);
     CREATE INDEX IF NOT EXISTS ${index('sessions_accessed')} ON ${sessions} (last_accessed_at, id, expires_at);
     CREATE INDEX IF NOT EXISTS ${index('sessions_created')} ON ${sessions} (created_at, id, expires_at);
-    CREATE INDEX IF NOT EXISTS ${index('sessions_principal_accessed')} ON ${sessions} (principal, last_accessed_at, id) WHERE principal IS NOT NULL;`;
+    CREATE INDEX IF NOT EXISTS ${index('sessions_principal_accessed')} ON ${sessions} (principal, last_accessed_at, id) WHERE principal IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS ${index('tickets_expires')} ON ${tickets} (expires_at);`;
 }

@@ -20,6 +20,7 @@ import {
   sweepFromText,
   sweepText,
 } from '../sql/stats.js';
+import { takenValue, ticketSql } from '../sql/tickets.js';
 import type { SqliteDatabase } from './database.js';
 
 type Db = SqliteDatabase;
@@ -222,6 +223,23 @@ export const sqliteBackend: Backend<Db> = {
         const row = d.sql(`SELECT holder FROM ${leases} WHERE name = ?`).get(name) as { holder: string };
         return row.holder === holder;
       });
+    },
+  },
+
+  tickets: {
+    async put(d, key, value, ttlMs, now) {
+      const sql = ticketSql(d.tables.tickets, () => '?');
+      d.write(() => {
+        d.sql(sql.prune).run(now, key);
+        d.sql(sql.put).run(key, value, now + ttlMs);
+      });
+    },
+    async take(d, key, now) {
+      const sql = ticketSql(d.tables.tickets, () => '?');
+      const row = d.write(() => d.sql(sql.take).get(key)) as
+        | { value: string; expires_at: number }
+        | undefined;
+      return takenValue(row, now);
     },
   },
 };
