@@ -275,7 +275,9 @@ describe('monitor API', () => {
     assert.equal(malformed.status, 400);
   });
 
-  it('an operator removes an attribute, and the audit log and onAudit record it', async () => {
+  it('an operator removes an attribute, and the audit log, onAudit and the audit event record it', async () => {
+    const events: string[] = [];
+    const off = apps.portal.on('audit', ({ entry }) => events.push(entry.action));
     const key = encodeURIComponent('shop:lastSeen');
     const reply = await call(monitor, `/api/sessions/${apps.ids.alice}/attributes/${key}`, {
       method: 'DELETE',
@@ -288,6 +290,8 @@ describe('monitor API', () => {
     assert.equal(log.body.entries[0].action, 'remove-attribute');
     assert.equal(log.body.entries[0].actor, 'ops');
     assert.equal(audited.at(-1)?.action, 'remove-attribute');
+    assert.deepEqual(events, ['remove-attribute']);
+    off();
   });
 
   it("an operator's delete signs the user out on the next request through the other app", async () => {
