@@ -1,16 +1,18 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { SessionManager } from '../core/manager.js';
-import type { SessionOptions } from '../core/options.js';
 import { internalsOf, type Session } from '../core/session.js';
 import { checkOptions, is } from '../core/validate.js';
+import { FASTIFY_OPTIONS, type FastifySessionOptions } from './fastify/options.js';
 import { FastifySession, RESERVED, type SessionData } from './fastify/session.js';
 import { commitHeaders } from './kit/commit.js';
+import { rememberRequest } from './kit/foreign-options.js';
 import { requirePeer } from './kit/peer.js';
 import { syncToHandle } from './kit/property-session.js';
 import { setUpAdapter } from './kit/setup.js';
 import { trustRule } from './kit/trust.js';
 import { nodeRequestInfo } from './node/request.js';
 
+export type { FastifyCookieOptions, FastifySessionOptions } from './fastify/options.js';
 export { FastifySession, type SessionData } from './fastify/session.js';
 
 declare module 'fastify' {
@@ -30,7 +32,7 @@ declare module 'fastify' {
 const fp = requirePeer<typeof import('fastify-plugin')>('fastify-plugin', 'the fastify adapter');
 
 /** Plugin options: a manager of your own, or the options to create one. */
-export type FastifyUnisessionOptions = SessionOptions | { manager: SessionManager };
+export type FastifyUnisessionOptions = FastifySessionOptions | { manager: SessionManager };
 
 /** What Fastify itself reads from any plugin's options; not session options. */
 const REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'];
@@ -48,7 +50,7 @@ function unwrap(options: FastifyUnisessionOptions): unknown {
 }
 
 const plugin: FastifyPluginAsync<FastifyUnisessionOptions> = async (fastify, options) => {
-  const setup = setUpAdapter('unisession (fastify)', unwrap(options));
+  const setup = setUpAdapter('unisession (fastify)', unwrap(options), FASTIFY_OPTIONS);
   const { manager } = setup;
   // Without a trustProxy option of our own, follow Fastify's `trustProxy` (request.ip / protocol).
   const trusted = trustRule(setup.options);
@@ -63,12 +65,12 @@ const plugin: FastifyPluginAsync<FastifyUnisessionOptions> = async (fastify, opt
 
   fastify.addHook('onRequest', async (request) => {
     if (manager.isIgnored(request.url)) return;
-    const handle = manager.open(
-      trusted(nodeRequestInfo(request.raw), () => ({
-        encrypted: request.protocol === 'https',
-        remoteAddress: request.ip,
-      })),
-    );
+    const view = trusted(nodeRequestInfo(request.raw), () => ({
+      encrypted: request.protocol === 'https',
+      remoteAddress: request.ip,
+    }));
+    // @fastify/session's `idGenerator(request)` is given the request.
+    const handle = manager.open(rememberRequest(view, request));
     const internals = internalsOf(handle);
     // A store failure rejects with the UnisessionError (status 503): Fastify's error handler answers.
     await internals.load();

@@ -1,14 +1,16 @@
 import type { Context, Middleware, Next } from 'koa';
 import type { SessionManager } from '../core/manager.js';
-import type { SessionOptions } from '../core/options.js';
 import { internalsOf, type Session } from '../core/session.js';
 import { commitHeaders } from './kit/commit.js';
+import { rememberRequest } from './kit/foreign-options.js';
 import { syncToHandle } from './kit/property-session.js';
 import { setUpAdapter } from './kit/setup.js';
 import { trustRule } from './kit/trust.js';
+import { KOA_OPTIONS, type KoaSessionOptions } from './koa/options.js';
 import { type AppendHeaders, KoaSession, RESERVED, replacement } from './koa/session.js';
 import { nodeRequestInfo } from './node/request.js';
 
+export type { KoaSessionOptions } from './koa/options.js';
 export { KoaSession } from './koa/session.js';
 
 /** Augment to type your session data: `declare module 'unisession/koa' { interface SessionData { views: number } }` */
@@ -35,10 +37,10 @@ declare module 'koa' {
  * app.use(unisession({ app: 'shop' }));
  * app.use((ctx) => { ctx.session!.views = (ctx.session!.views ?? 0) + 1; ctx.body = 'ok'; });
  */
-export function unisession(managerOrOptions: SessionManager | SessionOptions): Middleware & {
+export function unisession(managerOrOptions: SessionManager | KoaSessionOptions): Middleware & {
   manager: SessionManager;
 } {
-  const setup = setUpAdapter('unisession (koa)', managerOrOptions);
+  const setup = setUpAdapter('unisession (koa)', managerOrOptions, KOA_OPTIONS);
   const { manager } = setup;
   // Without a trustProxy option of our own, follow Koa's `app.proxy`, as koa-session does.
   const trusted = trustRule(setup.options);
@@ -46,7 +48,9 @@ export function unisession(managerOrOptions: SessionManager | SessionOptions): M
   const middleware = async (ctx: Context, next: Next) => {
     if (manager.isIgnored(ctx.originalUrl)) return next();
     const info = { ...nodeRequestInfo(ctx.req), url: ctx.originalUrl };
-    const handle = manager.open(trusted(info, () => ({ encrypted: ctx.secure, remoteAddress: ctx.ip })));
+    const view = trusted(info, () => ({ encrypted: ctx.secure, remoteAddress: ctx.ip }));
+    // koa-session's `genid(ctx)` is given the context.
+    const handle = manager.open(rememberRequest(view, ctx));
     const internals = internalsOf(handle);
     // A store failure throws the UnisessionError (status 503) into Koa's error handling.
     await internals.load();

@@ -51,6 +51,9 @@ export function planCommit(state: CommitState): CommitPlan {
     }
   }
   if (!state.persisted) {
+    // A lifetime set before the first write (setMaxInactive on a new session, "remember me"
+    // at login) must give the new session its expiry, not the default one computed at its start.
+    if (patch.maxInactive !== undefined) patch.expiresAt = expiryAt(now, { ...meta, ...patch });
     const wanted = delta.set.size > 0 || state.saveUninitialized || state.forceTouch || patch.principal;
     return wanted ? { write: 'create', patch } : { write: 'nothing' };
   }

@@ -1,6 +1,7 @@
 import type { Codec } from './codec.js';
 import type { SessionEmitter } from './events.js';
 import type { ResolvedOptions } from './options.js';
+import type { RequestInfo } from './request.js';
 import type { IdSigner } from './signing.js';
 import type { AttributeKey, Store } from './store.js';
 
@@ -17,6 +18,8 @@ export interface SessionContext {
   preloadKeys: AttributeKey[] | 'all';
   /** The stored key of an attribute name: shared, or in this app's namespace. */
   keyOf(name: string): AttributeKey;
+  /** The id of a new session: `generateId`'s, checked, or 192 random bits. */
+  newId(request: RequestInfo): string;
   /** Whether a stored key is readable by this app (shared, or its own namespace). */
   isVisible(key: AttributeKey): boolean;
   /** Reports a `warning` once per manager for each code (a per-request check that would repeat). */

@@ -1,5 +1,5 @@
 import { serialize } from 'cookie';
-import { isWellFormedSessionId } from './id.js';
+import { isWellFormedId } from './id.js';
 import type { ResolvedCookieOptions } from './options.js';
 import type { RequestInfo } from './request.js';
 import type { IdSigner, VerifiedId } from './signing.js';
@@ -13,7 +13,7 @@ import type { IdSigner, VerifiedId } from './signing.js';
 export const MAX_ID_CANDIDATES = 4;
 /** Same-name values looked at before giving up: bounds the signature checks of a stuffed header. */
 const MAX_VALUES_SCANNED = 32;
-/** Longer than any id we issue (32 characters, plus a 43-character signature). */
+/** Longer than any id we accept (128 characters, plus a 43-character signature). */
 const MAX_VALUE_LENGTH = 256;
 
 /** The ids a request presents, best first, and how it presented them. */
@@ -33,6 +33,7 @@ export function readSessionIds(
   cookie: ResolvedCookieOptions,
   header: string | false,
   signer: IdSigner,
+  customIds = false,
 ): PresentedIds {
   const fromHeader = header ? request.header(header) : undefined;
   const values =
@@ -42,7 +43,7 @@ export function readSessionIds(
     const value = raw.trim();
     if (value.length === 0 || value.length > MAX_VALUE_LENGTH) continue;
     const verified = signer.check(value);
-    if (verified === null || !isWellFormedSessionId(verified.id)) continue;
+    if (verified === null || !isWellFormedId(verified.id, customIds)) continue;
     if (candidates.some((candidate) => candidate.id === verified.id)) continue;
     candidates.push(verified);
     if (candidates.length === MAX_ID_CANDIDATES) break;

@@ -30,6 +30,7 @@ import type { Codec } from './codec.js';
 import type { SessionContext } from './context.js';
 import { UnisessionError } from './errors.js';
 import { type DestroyReason, SessionEmitter, type SessionEventName, type SessionEvents } from './events.js';
+import { customIdProblem, generateSessionId } from './id.js';
 import { instrumentStore } from './instrument.js';
 import { type ResolvedOptions, resolveOptions, type SessionOptions } from './options.js';
 import { pathOf, type RequestInfo, trustPredicate } from './request.js';
@@ -72,6 +73,22 @@ function warnIfUnsigned(options: ResolvedOptions): void {
       '(e.g. secret: process.env.SESSION_SECRET) to sign them with HMAC-SHA256',
     { code: 'UNISESSION_NO_SECRET' },
   );
+}
+
+/** Checks each id an app's `generateId` makes, so that a weak one never names a session. */
+function idGenerator(
+  generate: ((request: RequestInfo) => string) | undefined,
+): (request: RequestInfo) => string {
+  if (generate === undefined) return generateSessionId;
+  let previous: string | undefined;
+  return (request) => {
+    const id = generate(request);
+    const problem = customIdProblem(id, previous);
+    if (problem !== undefined)
+      throw invalidOption('SessionManager', 'generateId', `a function returning ${problem}`, id);
+    previous = id;
+    return id;
+  };
 }
 
 /**
@@ -120,6 +137,7 @@ export class SessionManager {
       keyOf,
       isVisible: (key) => key.startsWith(':') || key.startsWith(`${app}:`),
       warnOnce: (code, message) => this.warnOnce(code, message),
+      newId: idGenerator(this.options.generateId),
     };
     const sweeping = this.options.sweeper;
     const settings = sweeping === false ? { interval: 60_000, batchSize: 500 } : sweeping;

@@ -3,7 +3,7 @@ import type { SessionLimit } from './admin-types.js';
 import type { Codec } from './codec.js';
 import { UnisessionError } from './errors.js';
 import { nameProblem } from './names.js';
-import type { TrustProxy } from './request.js';
+import type { RequestInfo, TrustProxy } from './request.js';
 import type { Secret } from './signing.js';
 import { CAPABILITY_METHODS, type Store } from './store.js';
 import { type Check, checkOptions, invalidOption, is, isGroupName, type OptionSpec } from './validate.js';
@@ -102,6 +102,12 @@ export interface SessionOptions {
    * `'continue'` serves it with an empty, unsaved session. @default 'fail'
    */
   onStoreError?: 'fail' | 'continue';
+  /**
+   * Makes the id of each new session (Express's `genid`). Each id is checked: 22 to 128
+   * characters of `[A-Za-z0-9_-]` that look random; a weak one fails the request with
+   * UNISESSION_INVALID_OPTION. @default 24 random bytes, base64url (192 bits)
+   */
+  generateId?: (request: RequestInfo) => string;
   /** The expired-session sweeper; `false` turns it off on this node. @default { interval: 60_000, batchSize: 500 } */
   sweeper?: false | { interval?: number; batchSize?: number };
   /**
@@ -142,6 +148,7 @@ export interface ResolvedOptions {
   onStoreError: 'fail' | 'continue';
   sweeper: false | { interval: number; batchSize: number };
   maxSessionsPerPrincipal: SessionLimit | undefined;
+  generateId: ((request: RequestInfo) => string) | undefined;
 }
 
 export const APP_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -221,6 +228,7 @@ const SESSION_OPTIONS: OptionSpec = {
   onStoreError: is.oneOf('fail', 'continue'),
   sweeper: is.object({ interval: is.positive, batchSize: is.positiveInteger }, is.oneOf(false)),
   maxSessionsPerPrincipal: isSessionLimit,
+  generateId: is.function,
 };
 
 /**
@@ -323,5 +331,6 @@ export function resolveOptions(options: SessionOptions, storeGroup?: string): Re
       typeof options.maxSessionsPerPrincipal === 'number'
         ? { limit: options.maxSessionsPerPrincipal, policy: 'evict-oldest' }
         : options.maxSessionsPerPrincipal,
+    generateId: options.generateId,
   };
 }

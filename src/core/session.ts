@@ -4,7 +4,6 @@ import { expiryAt, planCommit } from './commit-plan.js';
 import type { SessionContext } from './context.js';
 import { enforceSessionLimit, listDevices, revokeDevice, revokeOthers } from './devices.js';
 import { isUnisessionError, storeUnavailable, UnisessionError } from './errors.js';
-import { generateSessionId } from './id.js';
 import { checkName } from './names.js';
 import { clientAddress, pathOf, type RequestInfo } from './request.js';
 import type { LoadedSession, MetaPatch, SessionMeta } from './store.js';
@@ -157,7 +156,7 @@ export class Session {
     const { options } = this.context;
     const absoluteExpiresAt = options.absoluteTimeout > 0 ? now + options.absoluteTimeout : null;
     this.meta = {
-      id: generateSessionId(),
+      id: this.context.newId(this.request),
       app: options.app,
       createdAt: now,
       lastAccessedAt: now,
@@ -300,7 +299,7 @@ export class Session {
       await this.invalidate();
       return;
     }
-    const newId = generateSessionId();
+    const newId = this.context.newId(this.request);
     if (!this.persisted) {
       meta.id = newId;
       return;

@@ -51,7 +51,7 @@ export class Transport {
     const { options, signer } = context;
     this.presented = ignored
       ? { candidates: [], transport: 'cookie' }
-      : readSessionIds(request, options.cookie, options.header, signer);
+      : readSessionIds(request, options.cookie, options.header, signer, options.generateId !== undefined);
     this.secure =
       options.cookie.secure === 'auto' ? isSecureRequest(request, context.trusted) : options.cookie.secure;
     this.cookie = ignored ? options.cookie : this.cookieFor(request);

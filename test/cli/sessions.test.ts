@@ -1,6 +1,7 @@
 /**
  * `unisession sessions …` as a user runs it: a separate process (`node --import tsx
- * src/cli/index.ts sessions …`) against a real store (SQLite, Redis, PostgreSQL, MongoDB), seeded by two
+ * src/cli/index.ts sessions …`) against a real store (SQLite, Redis, PostgreSQL, MongoDB, and
+ * memcached for what it can do), seeded by two
  * apps of one group through the manager. Each sub-command is checked by what it prints (the
  * JSON parsed) and by what the store holds afterwards; then bad flags, a store that is down
  * and a store that cannot list, each by its exit code.
@@ -13,9 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runSessions } from '../../src/cli/sessions/index.js';
+import { msgpackCodec } from '../../src/codec/msgpack.js';
 import type { SessionManager } from '../../src/core/manager.js';
 import type { Store } from '../../src/core/store.js';
 import { createSessionManager } from '../../src/index.js';
+import { memcachedStore } from '../../src/stores/memcached.js';
 import { mongodbStore } from '../../src/stores/mongodb.js';
 import { postgresStore } from '../../src/stores/postgres.js';
 import { redisStore } from '../../src/stores/redis.js';
@@ -26,6 +29,7 @@ import { uniqueGroup } from '../stores/conformance.js';
 
 const redisUrl = await server('redis');
 const pgUrl = await server('postgres');
+const memcachedNodes = await server('memcached');
 // The database comes from the URL's path, as the CLI reads it.
 const mongoUrl = `${(await server('mongo')).replace(/\/+$/, '')}/unisession_cli`;
 
@@ -411,6 +415,79 @@ describe('unisession sessions on each store', { concurrency: true }, () => {
       });
     });
   }
+});
+
+describe('unisession sessions on memcached: lookup and delete by id', () => {
+  it('show and rm <id> work; list says why it cannot', async () => {
+    const group = uniqueGroup('climc');
+    const manager = createSessionManager({
+      app: 'shop',
+      store: memcachedStore({ nodes: memcachedNodes, group }),
+      secret: 'f'.repeat(32),
+      sweeper: false,
+    });
+    try {
+      const id = await seedOne(manager, {
+        principal: 'dora',
+        address: '10.3.3.3',
+        values: { cart: { pear: 1 } },
+      });
+      const base = ['--store', `memcached://${memcachedNodes.join(',')}`, '--group', group];
+      const view = jsonOf<{ meta: { principal: string }; attributes: Array<{ value: unknown }> }>(
+        await run('show', ...base, '--json', '--', id),
+      );
+      assert.equal(view.meta.principal, 'dora');
+      assert.deepEqual(view.attributes[0]?.value, { pear: 1 });
+      const removed = await cli('rm', ...base, '--', id);
+      assert.equal(removed.code, 0, removed.stderr);
+      assert.equal(await manager.inspect(id), null);
+      const list = await run('list', ...base);
+      assert.equal(list.code, 4);
+      assert.match(list.stderr, /cannot list sessions/);
+    } finally {
+      await manager.close();
+    }
+  });
+});
+
+describe('unisession sessions show with --codec', () => {
+  it('decodes msgpack with --codec msgpack; with the wrong codec each value says so, and nothing is lost', async () => {
+    const group = uniqueGroup('clicodec');
+    const manager = createSessionManager({
+      app: 'shop',
+      store: sqliteStore({ file: sqliteFile, group }),
+      codec: msgpackCodec(),
+      secret: 'e'.repeat(32),
+      sweeper: false,
+    });
+    try {
+      const id = await seedOne(manager, {
+        address: '10.0.0.1',
+        values: { cart: { apple: 2 }, when: new Date(0) },
+      });
+      const base = ['--store', `sqlite:${sqliteFile}`, '--group', group, '--json', '--', id];
+      type View = { attributes: Array<{ name: string; value?: unknown; error?: string }> };
+      const right = jsonOf<View>(await run('show', '--codec', 'msgpack', ...base));
+      assert.deepEqual(
+        right.attributes.map(({ name, value }) => [name, value]),
+        [
+          ['cart', { apple: 2 }],
+          ['when', '1970-01-01T00:00:00.000Z'],
+        ],
+      );
+      const wrong = jsonOf<View>(await run('show', '--codec', 'json', ...base));
+      assert.deepEqual(
+        wrong.attributes.map(({ name, error }) => [name, error]),
+        [
+          ['cart', 'the value cannot be decoded'],
+          ['when', 'the value cannot be decoded'],
+        ],
+      );
+      assert.equal((await manager.inspect(id))?.attributes.length, 2, 'showing changed nothing');
+    } finally {
+      await manager.close();
+    }
+  });
 });
 
 describe('unisession sessions: usage, stores that are down or cannot list', () => {

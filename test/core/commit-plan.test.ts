@@ -120,3 +120,29 @@ describe('expiryAt', () => {
     assert.equal(expiryAt(NOW, { maxInactive: 0, absoluteExpiresAt: null }), null);
   });
 });
+
+describe('planCommit: a lifetime set before the first write', () => {
+  it('gives a new session the expiry of its own maxInactive, not the default one', () => {
+    const plan = planCommit(
+      state({ persisted: false, delta: oneSet, pending: { maxInactive: 7 * 86_400_000 }, forceTouch: true }),
+    );
+    assert.deepEqual(plan, {
+      write: 'create',
+      patch: { maxInactive: 7 * 86_400_000, expiresAt: NOW + 7 * 86_400_000 },
+    });
+  });
+
+  it('never expires by inactivity with maxInactive 0, unless an absolute timeout caps it', () => {
+    const open = planCommit(state({ persisted: false, delta: oneSet, pending: { maxInactive: 0 } }));
+    assert.deepEqual(open, { write: 'create', patch: { maxInactive: 0, expiresAt: null } });
+    const capped = planCommit(
+      state({
+        persisted: false,
+        delta: oneSet,
+        pending: { maxInactive: 0 },
+        meta: { lastAccessedAt: NOW, maxInactive: 30 * MINUTE, absoluteExpiresAt: NOW + MINUTE },
+      }),
+    );
+    assert.deepEqual(capped, { write: 'create', patch: { maxInactive: 0, expiresAt: NOW + MINUTE } });
+  });
+});

@@ -2,7 +2,9 @@
  * Issue 8 (1d, 16, 17): every factory checks every option when it is called, naming the
  * option, the value and what was expected; unknown names are refused with the one meant.
  */
+
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -335,6 +337,7 @@ describe('store and codec factories (16)', () => {
       onStoreError: 'continue',
       sweeper: false,
       maxSessionsPerPrincipal: { limit: 3, policy: 'refuse' },
+      generateId: () => randomUUID(),
     };
     create(all);
   });

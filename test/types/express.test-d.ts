@@ -5,9 +5,13 @@
  * Attribute names are prefixed `typed` because every `declare module` in the test program
  * merges into one SessionData.
  */
+import MongoStore from 'connect-mongo';
+import RedisStore from 'connect-redis';
 import { expectTypeOf } from 'expect-type';
 import type { Request, RequestHandler } from 'express';
-import type { Session, SessionManager } from 'unisession';
+import expressSession from 'express-session';
+import type { Redis } from 'ioredis';
+import type { Session, SessionManager, Store } from 'unisession';
 import session, {
   type ExpressSession,
   type ExpressSessionOptions,
@@ -46,6 +50,37 @@ export function middlewareTypes(manager: SessionManager): void {
   session({ secret: 's', name: 'connect.sid', proxy: true, resave: false, cookie: { maxAge: 86_400_000 } });
   // @ts-expect-error cookie.maxAge is in ms, not a duration string
   session({ cookie: { maxAge: '1d' } });
-  // @ts-expect-error express-session's `genid` is not supported
-  session({ genid: () => 'id' });
+  session({
+    genid: (req) => `${req.method}-${crypto.randomUUID()}`,
+    unset: 'destroy',
+    rolling: true,
+    cookie: (req) => ({
+      secure: 'auto',
+      sameSite: req.secure ? 'none' : 'auto',
+      partitioned: true,
+      priority: 'high',
+    }),
+  });
+  session({ cookie: { expires: new Date(), maxAge: null, sameSite: true } });
+  // @ts-expect-error unset is 'keep' or 'destroy'
+  session({ unset: 'remove' });
+  // @ts-expect-error priority is 'low', 'medium' or 'high'
+  session({ cookie: { priority: 'urgent' } });
+  expectTypeOf(session).parameter(0).exclude<SessionManager | undefined>().toHaveProperty('migrateFrom');
+}
+
+/** The stores express-session apps use are accepted as they are, with no cast. */
+export function migrationTypes(redis: Redis): void {
+  session({ name: 'connect.sid', secret: 's', migrateFrom: new RedisStore({ client: redis }) });
+  session({ secret: 's', migrateFrom: MongoStore.create({ mongoUrl: 'mongodb://127.0.0.1/app' }) });
+  session({ secret: 's', migrateFrom: new expressSession.MemoryStore(), legacyCookies: true });
+}
+
+export function cookieTypes(req: Request): void {
+  expectTypeOf(req.session.cookie.maxAge).toEqualTypeOf<number | null>();
+  expectTypeOf(req.session.cookie.expires).toEqualTypeOf<Date | null>();
+  expectTypeOf(req.session.cookie.originalMaxAge).toEqualTypeOf<number | null>();
+  expectTypeOf(req.sessionStore).toEqualTypeOf<Store>();
+  req.session.cookie.expires = false;
+  req.session.cookie.maxAge = null;
 }

@@ -2,7 +2,7 @@
 import { expectTypeOf } from 'expect-type';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Session, SessionManager } from 'unisession';
-import { type FastifySession, unisession } from 'unisession/fastify';
+import { type FastifySession, type FastifySessionOptions, unisession } from 'unisession/fastify';
 
 declare module 'unisession/fastify' {
   interface SessionData {
@@ -28,4 +28,19 @@ export async function pluginTypes(app: FastifyInstance, manager: SessionManager)
   // @ts-expect-error options are checked: maxInactive is a number of ms
   await app.register(unisession, { app: 'shop', maxInactive: '30m' });
   expectTypeOf(app.sessionManager).toEqualTypeOf<SessionManager>();
+  // An @fastify/session config, plus `app`.
+  await app.register(unisession, {
+    app: 'shop',
+    secret: 'a secret of at least thirty-two characters',
+    cookieName: 'sessionId',
+    cookie: { maxAge: 3_600_000, secure: 'auto', sameSite: true, path: '/' },
+    rolling: false,
+    saveUninitialized: false,
+    idGenerator: (request) => `${request.id}-${crypto.randomUUID()}`,
+  });
+  // @ts-expect-error cookie.maxAge is in ms
+  await app.register(unisession, { app: 'shop', cookie: { maxAge: '1h' } });
+  expectTypeOf<FastifySessionOptions['idGenerator']>().toEqualTypeOf<
+    ((request: FastifyRequest) => string) | undefined
+  >();
 }

@@ -2,7 +2,7 @@
 import { expectTypeOf } from 'expect-type';
 import type { Context, Middleware } from 'koa';
 import type { Session, SessionManager, SessionOptions } from 'unisession';
-import { type KoaSession, type SessionData, unisession } from 'unisession/koa';
+import { type KoaSession, type KoaSessionOptions, type SessionData, unisession } from 'unisession/koa';
 
 declare module 'unisession/koa' {
   interface SessionData {
@@ -27,7 +27,22 @@ export function contextTypes(ctx: Context): void {
 }
 
 export function middlewareTypes(manager: SessionManager, options: SessionOptions): void {
-  expectTypeOf(unisession).parameter(0).toEqualTypeOf<SessionManager | SessionOptions>();
+  expectTypeOf(unisession).parameter(0).toEqualTypeOf<SessionManager | KoaSessionOptions>();
+  // A koa-session config, plus `app`.
+  unisession({
+    app: 'shop',
+    key: 'koa.sess',
+    maxAge: 86_400_000,
+    httpOnly: true,
+    signed: true,
+    secret: 's',
+    rolling: false,
+    renew: false,
+    sameSite: null,
+  });
+  unisession({ app: 'shop', maxAge: 'session', genid: (ctx) => `${ctx.path}-${crypto.randomUUID()}` });
+  // @ts-expect-error autoCommit: false is refused
+  unisession({ app: 'shop', autoCommit: false });
   expectTypeOf(unisession(options)).toMatchTypeOf<Middleware>();
   expectTypeOf(unisession(manager).manager).toEqualTypeOf<SessionManager>();
   // @ts-expect-error `app` is required

@@ -42,6 +42,7 @@ export const everyOption: Required<Omit<SessionOptions, 'store' | 'codec'>> = {
   onStoreError: 'continue',
   sweeper: { interval: 60_000, batchSize: 500 },
   maxSessionsPerPrincipal: 5,
+  generateId: (request) => `${request.method}-${crypto.randomUUID()}`,
 };
 
 export const misspelled: SessionOptions = {

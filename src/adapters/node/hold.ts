@@ -23,6 +23,8 @@ const HOLD = Symbol('unisession.hold');
 
 interface Hold {
   session: Session;
+  /** What releasing the response runs: the commit, and the headers it must add. */
+  commit: () => Promise<Array<[string, string]>>;
   errors: HoldErrors;
   queue: Array<[Method, unknown[]]>;
   started: boolean;
@@ -112,11 +114,17 @@ const ENDED = [
  * `flushHeaders` are queued at their first call, the commit runs, the session's headers are
  * added, and the queue is replayed in order. This is what makes "write, then redirect"
  * safe: the client cannot follow the redirect before the store has the write. When the
- * commit fails, the held response is discarded and `errors.fail` answers instead.
+ * commit fails, the held response is discarded and `errors.fail` answers instead. `commit`
+ * replaces the plain commit when the adapter has more to do (Express writes its own Set-Cookie).
  */
-export function holdResponseUntilCommitted(res: ServerResponse, session: Session, errors: HoldErrors): void {
+export function holdResponseUntilCommitted(
+  res: ServerResponse,
+  session: Session,
+  errors: HoldErrors,
+  commit: () => Promise<Array<[string, string]>> = () => commitHeaders(session),
+): void {
   const held = res as HeldResponse;
-  held[HOLD] = { session, errors, queue: [], started: false, added: [] };
+  held[HOLD] = { session, commit, errors, queue: [], started: false, added: [] };
   for (const [name, descriptor] of HELD) replace(held, name, descriptor);
 }
 
@@ -146,7 +154,7 @@ function markEnded(res: HeldResponse): void {
 async function release(res: HeldResponse, hold: Hold): Promise<void> {
   let headers: Array<[string, string]>;
   try {
-    headers = await commitHeaders(hold.session);
+    headers = await hold.commit();
   } catch (error) {
     await discardAndFail(res, hold, error);
     return;
