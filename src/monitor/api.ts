@@ -14,7 +14,8 @@ export interface ApiContext {
   service: MonitorService;
   basePath: string;
   displayAttributes: readonly string[];
-  authenticate(request: Request): Promise<Actor | undefined>;
+  /** The actor, or the seconds a throttled client must wait, or undefined (401). */
+  authenticate(request: Request): Promise<Actor | number | undefined>;
   report(error: unknown): void;
 }
 
@@ -35,16 +36,23 @@ export async function handleApi(context: ApiContext, request: Request, rest: str
   const route = rest.join('/');
   if (route === 'openapi.json' && method === 'GET') return json(openApiDocument(context.basePath));
   const actor = await context.authenticate(request);
+  if (typeof actor === 'number') {
+    return json(
+      { error: { code: 'TOO_MANY_FAILURES', message: `too many failed attempts: retry in ${actor} s` } },
+      429,
+      { 'retry-after': String(actor) },
+    );
+  }
   if (!actor) return json(UNAUTHORIZED, 401, { 'www-authenticate': 'Bearer realm="unisession-monitor"' });
   try {
-    return await route_(context, request, actor, rest);
+    return await answer(context, request, actor, rest);
   } catch (error) {
     const problem = problemOf(error, context.report);
     return json({ error: { code: problem.code, message: problem.message } }, problem.status);
   }
 }
 
-async function route_(
+async function answer(
   context: ApiContext,
   request: Request,
   actor: Actor,

@@ -5,6 +5,7 @@ import { json, withHeaders } from './http.js';
 import { type MonitorOptions, resolveMonitorOptions } from './options.js';
 import type { Actor } from './service.js';
 import { MonitorService } from './service.js';
+import { FailureThrottle } from './throttle.js';
 import { createUi } from './ui/routes.js';
 
 /** What the server knows of the connection that a Web `Request` does not carry. */
@@ -78,10 +79,23 @@ export function createMonitor(options: MonitorOptions): Monitor {
 
   const toActor = (credential: MonitorCredential | undefined): Actor | undefined =>
     credential && { name: credential.name, scope: credential.scope, role: credential.role };
-  const authenticate = async (request: Request): Promise<Actor | undefined> => {
+  const limit = resolved.failureLimit;
+  const throttle = limit
+    ? new FailureThrottle(limit.attempts, limit.windowMs)
+    : new FailureThrottle(Number.POSITIVE_INFINITY);
+  /** The actor a bearer token proves; a number is the seconds a throttled address must wait. */
+  const authenticate = async (
+    request: Request,
+    address: string | undefined,
+  ): Promise<Actor | number | undefined> => {
+    const wait = throttle.retryAfter(address);
+    if (wait > 0) return wait;
     const header = request.headers.get('authorization') ?? '';
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-    return toActor(await (await credentials).verify(token));
+    const actor = toActor(await (await credentials).verify(token));
+    if (actor) throttle.succeed(address);
+    else throttle.fail(address);
+    return actor;
   };
 
   const basePath = resolved.basePath;
@@ -95,6 +109,7 @@ export function createMonitor(options: MonitorOptions): Monitor {
     loginTimeout: resolved.loginTimeout,
     displayAttributes: resolved.displayAttributes,
     credentials: () => credentials,
+    throttle,
     toActor,
     report,
   });
@@ -123,7 +138,13 @@ export function createMonitor(options: MonitorOptions): Monitor {
       }
       if (rest[0] === 'api') {
         return await handleApi(
-          { service, basePath, displayAttributes: resolved.displayAttributes, authenticate, report },
+          {
+            service,
+            basePath,
+            displayAttributes: resolved.displayAttributes,
+            authenticate: (req) => authenticate(req, peer.remoteAddress),
+            report,
+          },
           request,
           rest.slice(1),
         );

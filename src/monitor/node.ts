@@ -30,8 +30,30 @@ export function toWebRequest(req: IncomingMessage): Request {
   return new Request(`${encrypted ? 'https' : 'http'}://${host}${fullUrl(req)}`, {
     method,
     headers,
-    ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
+    ...(hasBody ? bodyOf(req) : {}),
   } as RequestInit);
+}
+
+/**
+ * The request body: the stream itself, or, when a body parser mounted earlier (express.json(),
+ * express.urlencoded(), koa-bodyparser) has already read it, what it parsed, re-encoded.
+ */
+function bodyOf(req: IncomingMessage): { body: BodyInit; duplex?: 'half' } {
+  const parsed = (req as IncomingMessage & { body?: unknown }).body;
+  if (!req.readableEnded || parsed === undefined) {
+    return { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' };
+  }
+  if (typeof parsed === 'string') return { body: parsed };
+  if (Buffer.isBuffer(parsed)) return { body: new Uint8Array(parsed) };
+  const type = req.headers['content-type'] ?? '';
+  if (type.includes('application/x-www-form-urlencoded') && parsed !== null && typeof parsed === 'object') {
+    const form = new URLSearchParams();
+    for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
+      for (const item of Array.isArray(value) ? value : [value]) form.append(key, String(item));
+    }
+    return { body: form.toString() };
+  }
+  return { body: JSON.stringify(parsed) };
 }
 
 export async function sendWebResponse(response: Response, res: ServerResponse): Promise<void> {

@@ -57,6 +57,12 @@ export interface MonitorOptions {
   origins?: readonly string[];
   /** How long a UI login lasts without activity, in ms. @default 1_800_000 (30 min) */
   loginTimeout?: number;
+  /**
+   * Failed sign-ins (API tokens and the login form) one client address may make within
+   * `windowMs` before it gets 429 until the window has passed; `false` turns this off (behind
+   * a proxy that hides client addresses, say). @default { attempts: 20, windowMs: 60_000 }
+   */
+  failureLimit?: { attempts?: number; windowMs?: number } | false;
 }
 
 export interface ResolvedMonitorOptions {
@@ -72,6 +78,7 @@ export interface ResolvedMonitorOptions {
   sessionStore: Store | undefined;
   origins: string[] | undefined;
   loginTimeout: number;
+  failureLimit: { attempts: number; windowMs: number } | false;
 }
 
 const WHERE = 'createMonitor';
@@ -121,6 +128,20 @@ const isOriginList: Check = (value) =>
     ? undefined
     : "an array of origins such as 'https://admin.example.com' (scheme, host, port; no path)";
 
+const isFailureLimit: Check = (value) => {
+  if (value === false) return undefined;
+  const expected =
+    'false or { attempts?: a positive whole number, windowMs?: a positive whole number of ms }';
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return expected;
+  const { attempts, windowMs, ...rest } = value as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) return expected;
+  for (const item of [attempts, windowMs]) {
+    if (item !== undefined && (typeof item !== 'number' || !Number.isInteger(item) || item <= 0))
+      return expected;
+  }
+  return undefined;
+};
+
 function checkCredential(value: unknown, index: number): MonitorCredential {
   const path = `credentials[${index}]`;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -167,6 +188,7 @@ export function resolveMonitorOptions(options: MonitorOptions): ResolvedMonitorO
     sessionStore: isStore,
     origins: isOriginList,
     loginTimeout: isPositive,
+    failureLimit: isFailureLimit,
   });
   const managers = managersOf(options);
   const credentials = (options.credentials ?? []).map(checkCredential);
@@ -200,6 +222,13 @@ export function resolveMonitorOptions(options: MonitorOptions): ResolvedMonitorO
     sessionStore: options.sessionStore,
     origins: options.origins ? [...options.origins] : undefined,
     loginTimeout: options.loginTimeout ?? 1_800_000,
+    failureLimit:
+      options.failureLimit === false
+        ? false
+        : {
+            attempts: options.failureLimit?.attempts ?? 20,
+            windowMs: options.failureLimit?.windowMs ?? 60_000,
+          },
   };
 }
 

@@ -331,16 +331,18 @@ export class MonitorService {
     limit: number,
     cursor?: string,
   ): Promise<{ entries: AuditEntry[]; next?: string }> {
-    const audit = this.store.audit;
-    if (!audit) return { entries: [] };
-    const page = await audit.list(cursor === undefined ? { limit } : { limit, cursor });
+    if (!this.store.audit) return { entries: [] };
+    const page = await this.primary.auditLog(cursor === undefined ? { limit } : { limit, cursor });
     // An app-scoped actor sees what was done in its app's scope only.
     const entries =
       actor.scope === 'all' ? page.entries : page.entries.filter((e) => e.scope === actor.scope);
     return page.next === undefined ? { entries } : { entries, next: page.next };
   }
 
-  /** Appends to the store's audit log and tells `onAudit`. A failing log never undoes the action. */
+  /**
+   * Records the action through the manager (the store's audit log, and the manager's `audit`
+   * event), then tells `onAudit`. A failing log never undoes the action.
+   */
   async audit(
     actor: Actor,
     action: string,
@@ -358,7 +360,7 @@ export class MonitorService {
     };
     if (detail) entry.detail = detail;
     try {
-      await this.store.audit?.append(entry);
+      await this.primary.audit(entry);
     } catch (error) {
       this.options.onError(error, 'audit append');
     }

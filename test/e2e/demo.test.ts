@@ -408,6 +408,29 @@ describe('unisession demo (npm start), driven by headless Chromium', { timeout: 
     assert.equal((await readPage(page)).user, null);
   });
 
+  it('serves the monitor beside it: the session appears, and deleting it there logs the demo tab out', async () => {
+    await page.fill('#name', 'grace');
+    await Promise.all([page.waitForURL(`${base}/`), page.click('#login')]);
+    assert.equal((await readPage(page)).user, 'grace');
+    const out = demo!.stdout.join('');
+    const token = /one-time token (local:[A-Za-z0-9_-]+)/.exec(out)?.[1];
+    assert.ok(token, 'the demo prints a one-time monitor token');
+    const monitorUrl = await page.getAttribute('#monitor', 'href');
+    assert.ok(monitorUrl && out.includes(monitorUrl), 'the demo page links to the monitor it printed');
+    const monitor = await browser!.newPage();
+    monitor.on('dialog', (dialog) => void dialog.accept());
+    await monitor.goto(monitorUrl);
+    await monitor.fill('input[name="secret"]', token);
+    await Promise.all([monitor.waitForURL(monitorUrl), monitor.click('button[type="submit"]')]);
+    assert.ok(Number(await monitor.textContent('[data-stat="usersOnline"]')) >= 1);
+    await monitor.goto(`${monitorUrl}sessions?principal=grace`);
+    await Promise.all([monitor.waitForURL(/\/sessions\/[^/?]+$/), monitor.click('#results a.mono')]);
+    await Promise.all([monitor.waitForURL(/\/sessions$/), monitor.click('text=Delete this session')]);
+    await monitor.close();
+    await page.goto(base);
+    assert.equal((await readPage(page)).user, null);
+  });
+
   it('stops on SIGINT and leaves no process behind', async () => {
     const state = await cluster();
     pids.add(state.supervisor);

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AuditEntry } from '../../src/core/store.js';
 import { createMonitor, type Monitor } from '../../src/monitor/index.js';
-import { type Apps, bearer, credentials, twoApps } from './fixture.js';
+import { DirectClient } from '../helpers/direct-client.js';
+import { type Apps, bearer, codec, credentials, twoApps } from './fixture.js';
 
 const BASE = 'http://monitor.test/admin';
 
@@ -274,7 +275,9 @@ describe('monitor API', () => {
     assert.equal(malformed.status, 400);
   });
 
-  it('an operator removes an attribute, and the audit log and onAudit record it', async () => {
+  it('an operator removes an attribute, and the audit log, onAudit and the audit event record it', async () => {
+    const events: string[] = [];
+    const off = apps.portal.on('audit', ({ entry }) => events.push(entry.action));
     const key = encodeURIComponent('shop:lastSeen');
     const reply = await call(monitor, `/api/sessions/${apps.ids.alice}/attributes/${key}`, {
       method: 'DELETE',
@@ -287,6 +290,8 @@ describe('monitor API', () => {
     assert.equal(log.body.entries[0].action, 'remove-attribute');
     assert.equal(log.body.entries[0].actor, 'ops');
     assert.equal(audited.at(-1)?.action, 'remove-attribute');
+    assert.deepEqual(events, ['remove-attribute']);
+    off();
   });
 
   it("an operator's delete signs the user out on the next request through the other app", async () => {
@@ -323,6 +328,63 @@ describe('monitor API', () => {
       (e: AuditEntry) => e.action,
     );
     assert.deepEqual(actions.slice(0, 2), ['delete-where', 'revoke-principal']);
+  });
+
+  it('expires idle sessions: an app-scoped operator only in its app, the centre everywhere', async () => {
+    const portalUser = new DirectClient(apps.portal);
+    const shopUser = new DirectClient(apps.shop);
+    await portalUser.request((session) => session.set('n', 1));
+    await shopUser.request((session) => session.set('n', 1));
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const body = JSON.stringify({ idleLongerThan: '1s' });
+    const scoped = await call(monitor, '/api/sessions/expire-idle', {
+      method: 'POST',
+      token: bearer('shopOps'),
+      body,
+    });
+    assert.deepEqual(scoped.body, { expired: 1 });
+    assert.equal((await shopUser.request((session) => session.get('n'))).result, undefined);
+    assert.equal((await portalUser.request((session) => session.get('n'))).result, 1);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const all = await call(monitor, '/api/sessions/expire-idle', {
+      method: 'POST',
+      token: bearer('ops'),
+      body,
+    });
+    assert.ok(all.body.expired >= 1);
+    assert.equal((await portalUser.request((session) => session.get('n'))).result, undefined);
+    const tooShort = await call(monitor, '/api/sessions/expire-idle', {
+      method: 'POST',
+      token: bearer('ops'),
+      body: JSON.stringify({ idleLongerThan: '10ms' }),
+    });
+    assert.equal(tooShort.status, 400);
+  });
+
+  it('works over a store alone (no app manager), as the standalone command does', async () => {
+    const bare = createMonitor({
+      store: apps.store,
+      codec,
+      basePath: '/admin',
+      credentials: await credentials(),
+      apps: ['portal', 'shop'],
+    });
+    const user = new DirectClient(apps.shop);
+    await user.request(async (session) => {
+      await session.set('cart', new Map([['a', 1]]));
+      await session.setPrincipal('erin');
+    });
+    const stats = await call(bare, '/api/stats', { token: bearer('ops') });
+    assert.equal(stats.status, 200);
+    assert.deepEqual(
+      stats.body.apps.map((s: { app: string }) => s.app),
+      ['portal', 'shop'],
+    );
+    const found = await call(bare, '/api/sessions?principal=erin', { token: bearer('ops') });
+    const id = found.body.sessions[0].id;
+    const detail = await call(bare, `/api/sessions/${id}`, { token: bearer('ops') });
+    assert.equal(detail.body.private.shop[0].value.$type, 'Map');
+    await bare.close();
   });
 
   it('answers 404 outside its routes and 405 for a wrong method', async () => {

@@ -83,6 +83,16 @@ describe('mounting the monitor', () => {
     await check(await serve(createServer(app)));
   });
 
+  it('Express, mounted after body parsers that have read the body', async () => {
+    const app = express();
+    app.use(express.json(), express.urlencoded({ extended: false }));
+    app.use('/admin/sessions', toNodeHandler(monitor));
+    app.get('/hello', (_req, res) => {
+      res.send('app');
+    });
+    await check(await serve(createServer(app)));
+  });
+
   it('Koa', async () => {
     const app = new Koa();
     const handler = toNodeHandler(monitor);

@@ -159,14 +159,44 @@ describe('monitor UI', () => {
     assert.match(audit, /<td>delete-where<\/td><td class="mono">clientAddress=10.1.9.9/);
   });
 
+  it('an operator removes one attribute and signs a user out everywhere from the detail page', async () => {
+    const browser = client();
+    const csrf = await signIn(browser, running.url, 'ops', SECRETS.ops);
+    const post = (path: string, fields: Record<string, string>) =>
+      browser.request(path, {
+        method: 'POST',
+        headers: { origin: running.url, 'content-type': FORM },
+        body: new URLSearchParams({ _csrf: csrf, ...fields }).toString(),
+      });
+    const detail = await (await browser.request(`/sessions/${apps.ids.alice}`)).text();
+    assert.match(detail, /data-attribute="portal:theme"/);
+    const removed = await post(`/sessions/${apps.ids.alice}/remove-attribute`, {
+      namespace: 'portal',
+      name: 'theme',
+    });
+    assert.equal(removed.status, 303);
+    const after = await (await browser.request(`/sessions/${apps.ids.alice}`)).text();
+    assert.match(after, /Attribute removed/);
+    assert.doesNotMatch(after, /data-attribute="portal:theme"/);
+    assert.equal((await apps.alice.request((session) => session.get('theme'))).result, undefined);
+    const revoked = await post('/principals/revoke', { principal: 'alice' });
+    assert.equal(revoked.status, 303);
+    assert.match(revoked.headers.get('location') ?? '', /sessions\?principal=alice$/);
+    assert.match(
+      await (await browser.request('/sessions?principal=alice')).text(),
+      /Signed alice out of 1 session/,
+    );
+    assert.equal((await apps.alice.request((session) => session.get('user'))).result, undefined);
+  });
+
   it('exports the search as CSV from the UI session', async () => {
     const browser = client();
     await signIn(browser, running.url, 'ops', SECRETS.ops);
-    const csv = await browser.request('/sessions/export.csv?app=portal');
+    const csv = await browser.request('/sessions/export.csv?principal=bob');
     assert.equal(csv.status, 200);
     const lines = (await csv.text()).trim().split('\r\n');
     assert.equal(lines.length, 2);
-    assert.ok(lines[1]?.startsWith(apps.ids.alice));
+    assert.ok(lines[1]?.startsWith(apps.ids.bob));
   });
 });
 

@@ -61,7 +61,7 @@ export const SCRIPT = `
   var every = Number(target.getAttribute('data-refresh')) || 5000;
   setInterval(function () {
     if (document.hidden) return;
-    fetch(location.href, { credentials: 'same-origin', headers: { 'x-monitor-refresh': '1' } })
+    fetch(location.href, { credentials: 'same-origin' })
       .then(function (response) { if (response.redirected || !response.ok) { location.reload(); throw 0; } return response.text(); })
       .then(function (text) {
         var next = new DOMParser().parseFromString(text, 'text/html').querySelector('[data-refresh]');

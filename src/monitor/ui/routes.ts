@@ -11,6 +11,7 @@ import { exportSessions } from '../export.js';
 import { problemOf, readForm, withHeaders } from '../http.js';
 import { parseDuration, parseQuery, QueryError } from '../query.js';
 import type { Actor, MonitorService } from '../service.js';
+import type { FailureThrottle } from '../throttle.js';
 import { SCRIPT, STYLESHEET } from './assets.js';
 import type { Html } from './html.js';
 import {
@@ -42,6 +43,8 @@ export interface UiContext {
   loginTimeout: number;
   displayAttributes: readonly string[];
   credentials(): Promise<CredentialSet>;
+  /** Failed sign-ins per address, shared with the API. */
+  throttle: FailureThrottle;
   toActor(credential: MonitorCredential | undefined): Actor | undefined;
   report(error: unknown, during?: string): void;
 }
@@ -124,16 +127,26 @@ export function createUi(context: UiContext): Ui {
   };
   const flash = (session: Session, text: string, error = false) => session.set('flash', { text, error });
 
-  async function login(request: Request, session: Session): Promise<Response> {
+  async function login(request: Request, session: Session, address: string | undefined): Promise<Response> {
     if (!originAllowed(request))
       return respond(session, errorPage(undefined, prefix, 403, 'Foreign or missing Origin.'), 403);
     const form = await readForm(request);
     const name = (form.get('name') ?? '').trim();
     const secret = form.get('secret') ?? '';
     const token = name === '' || secret.startsWith(`${name}:`) ? secret : `${name}:${secret}`;
+    const wait = context.throttle.retryAfter(address);
+    if (wait > 0) {
+      const page = loginPage(prefix, `Too many failed attempts: try again in ${wait} s.`, 'error');
+      const response = await respond(session, page, 429);
+      response.headers.set('retry-after', String(wait));
+      return response;
+    }
     const credential = await (await context.credentials()).verify(token);
-    if (!credential)
+    if (!credential) {
+      context.throttle.fail(address);
       return respond(session, loginPage(prefix, 'Wrong credential name or secret.', 'error'), 401);
+    }
+    context.throttle.succeed(address);
     // A fresh id at login: a session id planted before it (fixation) is worth nothing after.
     await session.regenerate({ keepAttributes: false });
     await session.set('credential', credential.name);
@@ -321,7 +334,7 @@ export function createUi(context: UiContext): Ui {
       const session = sessions.open(webRequestInfo(request, peer.remoteAddress));
       try {
         if (route === 'login') {
-          if (request.method === 'POST') return await login(request, session);
+          if (request.method === 'POST') return await login(request, session, peer.remoteAddress);
           if ((await actorOf(session)) !== undefined) return await redirect(session, '');
           return await respond(session, loginPage(prefix));
         }
