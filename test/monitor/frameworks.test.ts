@@ -96,9 +96,11 @@ describe('mounting the monitor', () => {
   it('Koa', async () => {
     const app = new Koa();
     const handler = toNodeHandler(monitor);
-    app.use((ctx, next) =>
-      ctx.path.startsWith('/admin/sessions') ? ((ctx.respond = false), handler(ctx.req, ctx.res)) : next(),
-    );
+    app.use((ctx, next) => {
+      if (!ctx.path.startsWith('/admin/sessions')) return next();
+      ctx.respond = false;
+      return handler(ctx.req, ctx.res);
+    });
     app.use((ctx) => {
       ctx.body = 'app';
     });
@@ -109,9 +111,11 @@ describe('mounting the monitor', () => {
     const app = Fastify();
     const handler = toNodeHandler(monitor);
     // onRequest runs before Fastify parses the body, so the monitor reads it itself.
-    app.addHook('onRequest', (req, reply, done) =>
-      req.url.startsWith('/admin/sessions') ? (reply.hijack(), handler(req.raw, reply.raw)) : done(),
-    );
+    app.addHook('onRequest', (req, reply, done) => {
+      if (!req.url.startsWith('/admin/sessions')) return done();
+      reply.hijack();
+      return handler(req.raw, reply.raw);
+    });
     app.get('/hello', async () => 'app');
     await app.ready();
     await check(await serve(app.server));
