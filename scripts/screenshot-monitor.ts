@@ -19,7 +19,13 @@ const { values } = parseArgs({ options: { out: { type: 'string' } } });
 const out = values.out ?? 'docs/monitor.png';
 
 const store = memoryStore({ group: 'shop-group' });
-const common = { store, codec: defaultCodec, shared: ['user'], sweeper: false as const, secret: 'screenshot' };
+const common = {
+  store,
+  codec: defaultCodec,
+  shared: ['user'],
+  sweeper: false as const,
+  secret: 'screenshot',
+};
 const portal = new SessionManager({ app: 'portal', ...common });
 const shop = new SessionManager({ app: 'shop', ...common });
 
@@ -50,7 +56,13 @@ for (let i = 0; i < 240; i++) {
     await session.setPrincipal(user);
   }
   if (manager === shop) {
-    await session.set('cart', new Map<string, number>([['sku-1042', 1 + (i % 3)], ['sku-2210', 1]]));
+    await session.set(
+      'cart',
+      new Map<string, number>([
+        ['sku-1042', 1 + (i % 3)],
+        ['sku-2210', 1],
+      ]),
+    );
     await session.set('paymentToken', 'tok_live_123');
   } else {
     await session.set('theme', i % 4 === 0 ? 'dark' : 'light');

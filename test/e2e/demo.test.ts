@@ -408,6 +408,34 @@ describe('unisession demo (npm start), driven by headless Chromium', { timeout: 
     assert.equal((await readPage(page)).user, null);
   });
 
+  it('lists "your sessions" across two browsers, and "sign out other devices" logs the other one out', async () => {
+    const login = async (target: Page) => {
+      await target.goto(base);
+      await target.fill('#name', 'lin');
+      await Promise.all([target.waitForURL(`${base}/`), target.click('#login')]);
+    };
+    // A second browser context: its own cookie jar, as another device would have.
+    const other = await browser!.newContext({
+      userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X)',
+    });
+    const phone = await other.newPage();
+    try {
+      await login(phone);
+      await login(page);
+      assert.equal(await page.locator('#devices tr').count(), 2);
+      assert.match((await page.textContent('#devices tr.current')) ?? '', /this one/);
+      assert.match((await page.textContent('#devices')) ?? '', /iOS/);
+      await Promise.all([page.waitForURL(/signedout=1/), page.click('#revoke-others')]);
+      assert.equal(await page.locator('#devices tr').count(), 1);
+      await phone.goto(base);
+      assert.equal((await readPage(phone)).user, null, 'the other device is signed out');
+      assert.equal((await readPage(page)).user, 'lin', 'this one stays signed in');
+    } finally {
+      await other.close();
+    }
+    await Promise.all([page.waitForURL(`${base}/`), page.click('#logout')]);
+  });
+
   it('serves the monitor beside it: the session appears, and deleting it there logs the demo tab out', async () => {
     await page.fill('#name', 'grace');
     await Promise.all([page.waitForURL(`${base}/`), page.click('#login')]);

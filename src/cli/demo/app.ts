@@ -55,6 +55,8 @@ export function createDemoApp(options: DemoAppOptions): { app: express.Express; 
 
   const render = async (req: Request, res: Response, extra: Partial<PageModel> = {}) => {
     const meta = await req.sessionHandle.metadata();
+    // "Your sessions" only for a signed-in user; a store without a principal index shows none.
+    const devices = req.session.user ? await req.sessionHandle.devices().catch(() => []) : [];
     const model: PageModel = {
       node: {
         name: options.node.name,
@@ -72,6 +74,7 @@ export function createDemoApp(options: DemoAppOptions): { app: express.Express; 
       },
       request: { protocol: req.protocol, clientAddress: req.ip ?? '', secureCookie: req.secure },
       cluster: options.cluster(),
+      devices,
       query: new URLSearchParams(req.url.split('?')[1] ?? ''),
       ...extra,
     };
@@ -115,6 +118,16 @@ export function createDemoApp(options: DemoAppOptions): { app: express.Express; 
       // Index the session under the user, so "log out user X everywhere" can find it.
       await req.sessionHandle.setPrincipal(name);
       res.redirect(303, '/');
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  // "Sign out other devices": every other session of this user ends, on every node.
+  app.post('/sessions/revoke-others', async (req, res, next) => {
+    try {
+      const count = req.session.user ? await req.sessionHandle.revokeOtherSessions() : 0;
+      res.redirect(303, `/?signedout=${count}`);
     } catch (error) {
       next(error);
     }

@@ -2,6 +2,7 @@
  * The demo page: server-rendered HTML with a little inline CSS and no script, so what you
  * see is exactly what this one request, on this one node, found in the shared session.
  */
+import type { Device } from '../../core/admin-types.js';
 import type { ClusterView, NodeView } from './protocol.js';
 
 export interface PageModel {
@@ -16,6 +17,8 @@ export interface PageModel {
   };
   request: { protocol: string; clientAddress: string; secureCookie: boolean };
   cluster: ClusterView;
+  /** The signed-in user's live sessions ("your sessions"); empty when nobody is logged in. */
+  devices: Device[];
   /** The query string: `killed`, `redeploy` and `live` change what the page says. */
   query: URLSearchParams;
   error?: string;
@@ -86,6 +89,33 @@ function nodeRow(node: NodeView, servedBy: number, now: number): string {
       <td><span class="dot ${node.state}"></span><span class="chip" style="--h:${hue(node.name)}">${escapeHtml(node.name)}</span></td>
       <td>${node.state}</td><td>v${node.version}</td><td>${node.pid ?? '–'}</td><td>${node.port ?? '–'}</td>
       <td>${node.served}</td><td>${ago(node.startedAt, now)}</td></tr>`;
+}
+
+function deviceRow(device: Device, now: number): string {
+  const what = [device.browser, device.os].filter(Boolean).join(' on ') || 'unknown browser';
+  return `<tr class="${device.current ? 'current' : ''}">
+      <td>${escapeHtml(what)}${device.current ? ' <b>(this one)</b>' : ''}</td><td class="mono">${escapeHtml(device.id)}</td>
+      <td>${escapeHtml(device.clientAddress)}</td><td>${ago(device.lastAccessedAt, now)}</td></tr>`;
+}
+
+/** "Your sessions", as large sites show them: every live session of this user, and a way out of the others. */
+function devicesCard(model: PageModel, now: number): string {
+  if (!model.session.user) return '';
+  const others = model.devices.filter((device) => !device.current).length;
+  const signedOut = model.query.get('signedout');
+  return `  <section class="card wide">
+    <h2>Your sessions: ${model.devices.length}</h2>
+    <table>
+      <thead><tr><th>device</th><th>session</th><th>address</th><th>last seen</th></tr></thead>
+      <tbody id="devices">${model.devices.map((device) => deviceRow(device, now)).join('')}</tbody>
+    </table>
+    <div class="actions" style="margin-top:14px">
+      <form method="post" action="/sessions/revoke-others"><button id="revoke-others" class="secondary"${others === 0 ? ' disabled' : ''}>Sign out other devices (${others})</button></form>
+      ${signedOut === null ? '' : `<p class="muted" id="signed-out">Signed out ${escapeHtml(signedOut)} other session(s).</p>`}
+    </div>
+    <p class="muted">Log in with the same name in another browser (or a private window) to see a second device here.</p>
+  </section>
+`;
 }
 
 function loginForm(model: PageModel): string {
@@ -169,7 +199,7 @@ ${banner(model)}
     </dl>
     <div style="margin-top:14px">${loginForm(model)}</div>
   </section>
-${
+${devicesCard(model, now)}${
   cluster.monitor
     ? `  <section class="card wide">
     <h2>Monitor</h2>
