@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { CachedSessions } from './cached-sessions.js';
 import type { Codec } from './codec.js';
 import type { SessionContext } from './context.js';
 import { UnisessionError } from './errors.js';
@@ -71,15 +72,17 @@ export class SessionManager {
     this.codec = options.codec;
     const { app, isShared, preload } = this.options;
     const keyOf = (name: string): AttributeKey => attributeKey(isShared(name) ? '' : app, name);
+    const preloadKeys = preload === 'all' ? 'all' : preload.map(keyOf);
     this.context = {
       options: this.options,
       store: this.store,
+      sessions: new CachedSessions(this.store, preloadKeys, this.options.cache.maxBytes),
       codec: this.codec,
       events: this.events,
       signer: new IdSigner(this.options.secret),
       trusted: trustPredicate(this.options.trustProxy),
       host: hostname(),
-      preloadKeys: preload === 'all' ? 'all' : preload.map(keyOf),
+      preloadKeys,
       keyOf,
       isVisible: (key) => key.startsWith(':') || key.startsWith(`${app}:`),
     };
@@ -93,6 +96,15 @@ export class SessionManager {
     );
     // `sweeper: false` only stops the timer on this node; `sweep()` still works on demand.
     if (sweeping !== false) this.sweeper.start();
+  }
+
+  /**
+   * This node's session cache now: how many sessions it holds and its estimated bytes
+   * (never above `maxBytes`); undefined when the cache is off (`cache: { maxBytes: 0 }`).
+   */
+  get cacheUsage(): { sessions: number; bytes: number; maxBytes: number } | undefined {
+    const { cache } = this.context.sessions;
+    return cache && { sessions: cache.size, bytes: cache.bytes, maxBytes: cache.maxBytes };
   }
 
   /** The session handle for one request. Touches nothing until used. */
@@ -122,6 +134,7 @@ export class SessionManager {
   async destroy(id: string): Promise<boolean> {
     checkString('destroy', 'id', id);
     const meta = await this.store.destroy(id);
+    this.context.sessions.forget(id);
     if (meta) this.events.emit('destroyed', { meta, reason: 'invalidated' });
     return meta !== null;
   }

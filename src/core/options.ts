@@ -1,4 +1,5 @@
 import { serialize } from 'cookie';
+import { DEFAULT_CACHE_BYTES } from './cache.js';
 import type { Codec } from './codec.js';
 import { UnisessionError } from './errors.js';
 import { nameProblem } from './names.js';
@@ -103,6 +104,13 @@ export interface SessionOptions {
   onStoreError?: 'fail' | 'continue';
   /** The expired-session sweeper; `false` turns it off on this node. @default { interval: 60_000, batchSize: 500 } */
   sweeper?: false | { interval?: number; batchSize?: number };
+  /**
+   * The session cache of this node: the attributes of recently used sessions, kept encoded
+   * with their version, so a request whose session did not change since it was last seen
+   * here fetches only its metadata. Bounded by `maxBytes` of estimated memory; `0` turns it
+   * off. Used with stores that keep versions (see docs/decisions.md). @default { maxBytes: 33_554_432 } (32 MiB)
+   */
+  cache?: { maxBytes?: number };
 }
 
 export interface ResolvedCookieOptions {
@@ -132,6 +140,7 @@ export interface ResolvedOptions {
   maxValueBytes: number;
   onStoreError: 'fail' | 'continue';
   sweeper: false | { interval: number; batchSize: number };
+  cache: { maxBytes: number };
 }
 
 const APP_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -198,6 +207,7 @@ const SESSION_OPTIONS: OptionSpec = {
   maxValueBytes: is.positiveInteger,
   onStoreError: is.oneOf('fail', 'continue'),
   sweeper: is.object({ interval: is.positive, batchSize: is.positiveInteger }, is.oneOf(false)),
+  cache: is.object({ maxBytes: is.nonNegativeInteger }),
 };
 
 /**
@@ -296,5 +306,6 @@ export function resolveOptions(options: SessionOptions, storeGroup?: string): Re
       sweeper === false
         ? false
         : { interval: sweeper.interval ?? 60_000, batchSize: sweeper.batchSize ?? 500 },
+    cache: { maxBytes: options.cache?.maxBytes ?? DEFAULT_CACHE_BYTES },
   };
 }

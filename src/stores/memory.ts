@@ -5,6 +5,7 @@ import type { Backend } from './kit/backend.js';
 import { defineStore } from './kit/define.js';
 import { isGroupName, storeGroup } from './kit/group.js';
 import { matches, pageOf } from './kit/paging.js';
+import { bumpsVersion } from './kit/versions.js';
 
 export interface MemoryStoreOptions {
   /**
@@ -17,6 +18,8 @@ export interface MemoryStoreOptions {
 interface Entry {
   meta: SessionMeta;
   attributes: Map<AttributeKey, string>;
+  /** Bumped by every change but a touch (see `StoreVersions`). */
+  version: number;
 }
 
 /** Everything the store holds; `close` drops it. */
@@ -67,18 +70,22 @@ function pick(attributes: Map<AttributeKey, string>, keys: AttributeKey[]): Map<
 }
 
 const memory: Backend<Memory> = {
-  async load(m, id, keys, now) {
+  async load(m, id, keys, now, knownVersion) {
     const entry = m.alive(id, now);
     if (!entry) return null;
+    const { version } = entry;
+    if (version === knownVersion)
+      return { meta: { ...entry.meta }, attributes: new Map(), version, unchanged: true };
     const attributes = keys === 'all' ? new Map(entry.attributes) : pick(entry.attributes, keys);
-    return { meta: { ...entry.meta }, attributes };
+    return { meta: { ...entry.meta }, attributes, version };
   },
   async loadAttributes(m, id, keys) {
     return pick(m.entries.get(id)?.attributes ?? new Map(), keys);
   },
   async create(m, meta, attributes) {
     if (m.entries.has(meta.id)) throw new UnisessionError('UNISESSION_SESSION_EXISTS', meta.id);
-    m.put({ meta: { ...meta }, attributes: new Map(attributes) });
+    m.put({ meta: { ...meta }, attributes: new Map(attributes), version: 1 });
+    return 1;
   },
   async update(m, id, change) {
     const entry = m.entries.get(id);
@@ -87,7 +94,8 @@ const memory: Backend<Memory> = {
     Object.assign(entry.meta, change.meta);
     for (const [key, value] of change.set ?? []) entry.attributes.set(key, value);
     for (const key of change.remove ?? []) entry.attributes.delete(key);
-    return true;
+    if (bumpsVersion(change)) entry.version++;
+    return entry.version;
   },
   async destroy(m, id) {
     return m.remove(id);
@@ -98,8 +106,9 @@ const memory: Backend<Memory> = {
     if (m.entries.has(newId)) throw new UnisessionError('UNISESSION_SESSION_EXISTS', newId);
     m.remove(oldId);
     entry.meta.id = newId;
+    entry.version++;
     m.put(entry);
-    return true;
+    return entry.version;
   },
   listing: {
     async list(m, filter) {

@@ -334,6 +334,7 @@ describe('store and codec factories (16)', () => {
       maxValueBytes: 10,
       onStoreError: 'continue',
       sweeper: false,
+      cache: { maxBytes: 0 },
     };
     create(all);
   });

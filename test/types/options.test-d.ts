@@ -41,7 +41,12 @@ export const everyOption: Required<Omit<SessionOptions, 'store' | 'codec'>> = {
   maxValueBytes: 1_048_576,
   onStoreError: 'continue',
   sweeper: { interval: 60_000, batchSize: 500 },
+  cache: { maxBytes: 33_554_432 },
 };
+
+export const cacheOff: SessionOptions = { app: 'shop', cache: { maxBytes: 0 } };
+// @ts-expect-error the bound is a number of bytes, not a size text
+export const cacheAsText: SessionOptions = { app: 'shop', cache: { maxBytes: '32mb' } };
 
 export const misspelled: SessionOptions = {
   app: 'shop',

@@ -24,6 +24,13 @@ export function checkPositiveInteger(where: string, name: string, value: unknown
   return value as number;
 }
 
+export function checkNonNegativeInteger(where: string, name: string, value: unknown): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) {
+    throw invalidArgument(where, name, 'an integer >= 0', value);
+  }
+  return value as number;
+}
+
 /** Each value of a list or count filter is of the type its field holds. */
 export function checkFilter(where: string, filter: CountFilter & { cursor?: unknown }): void {
   if (typeof filter !== 'object' || filter === null)
