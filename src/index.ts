@@ -25,9 +25,24 @@ export function createSessionManager(options: SessionOptions): SessionManager {
 export { jsonCodec } from './codec/json.js';
 export type { CodecPlugin } from './codec/types.js';
 export { definePlugin } from './codec/types.js';
+export type {
+  AttributeView,
+  DestroyWhereOptions,
+  Device,
+  RevokeOptions,
+  SessionCountQuery,
+  SessionLimit,
+  SessionQuery,
+  SessionStatistics,
+  SessionView,
+  StatsOptions,
+  StoreHealth,
+  SweeperStatus,
+} from './core/admin-types.js';
+export { DEFAULT_AGE_BOUNDS, DEFAULT_IDLE_BOUNDS, DEFAULT_ONLINE_WINDOW } from './core/admin-types.js';
 export { type Codec, MAX_VALUE_DEPTH } from './core/codec.js';
 export { ERROR_CODES, type ErrorCode, isUnisessionError, UnisessionError } from './core/errors.js';
-export type { SessionEventName, SessionEvents } from './core/events.js';
+export type { CommitKind, DestroyReason, SessionEventName, SessionEvents } from './core/events.js';
 export { SessionManager } from './core/manager.js';
 export { MAX_NAME_LENGTH, RESERVED_NAMES } from './core/names.js';
 export type { CookieOptions, SessionOptions } from './core/options.js';
@@ -36,18 +51,29 @@ export { Session } from './core/session.js';
 export type { Secret } from './core/signing.js';
 export type {
   AttributeKey,
+  AuditEntry,
+  AuditPage,
+  AuditQuery,
   CountFilter,
+  HistogramBucket,
   ListFilter,
   ListPage,
+  ListSort,
   LoadedSession,
   MetaPatch,
   SessionChange,
+  SessionFilter,
   SessionMeta,
+  StatsQuery,
   Store,
+  StoreAudit,
   StoreCapabilities,
   StoreLeases,
   StoreListing,
   StorePrincipals,
+  StoreStats,
+  StoreStatsGroup,
   StoreSweeping,
+  SweepRecord,
 } from './core/store.js';
-export { attributeKey, splitAttributeKey } from './core/store.js';
+export { AUDIT_LOG_LIMIT, attributeKey, splitAttributeKey } from './core/store.js';

@@ -15,6 +15,8 @@ export interface CommitState {
   touchInterval: number;
   saveUninitialized: boolean;
   now: number;
+  /** This request's path and serving node, recorded with the touch (so they cost no extra write). */
+  access?: { url: string; host: string };
 }
 
 /**
@@ -43,6 +45,10 @@ export function planCommit(state: CommitState): CommitPlan {
   if (touchDue && state.persisted) {
     patch.lastAccessedAt = now;
     patch.expiresAt = expiryAt(now, { ...meta, ...patch });
+    if (state.access) {
+      patch.lastUrl = state.access.url;
+      patch.lastHost = state.access.host;
+    }
   }
   if (!state.persisted) {
     const wanted = delta.set.size > 0 || state.saveUninitialized || state.forceTouch || patch.principal;

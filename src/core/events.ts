@@ -7,11 +7,33 @@ export interface AttributeEvent {
   name: string;
 }
 
+/**
+ * Why a session ended:
+ * - `invalidated`: the app (or an admin's one-session delete) ended it;
+ * - `expired`: the sweeper removed it after its expiry;
+ * - `revoked`: an administrator or the user signed it out from elsewhere (revokePrincipal,
+ *   revokeOtherSessions, revokeDevice, a delete by query);
+ * - `evicted`: `maxSessionsPerPrincipal` removed it to make room for a newer login.
+ */
+export type DestroyReason = 'invalidated' | 'expired' | 'revoked' | 'evicted';
+
+/** What a commit wrote: attributes or metadata (`delta`, a create included), only the access time (`touch`), or nothing. */
+export type CommitKind = 'delta' | 'touch' | 'none';
+
 /** Everything a listener can be told. Events fire after the store has accepted the change. */
 export interface SessionEvents {
   created: { meta: SessionMeta };
   /** Exactly once per session across the cluster, by whichever node removed it. */
-  destroyed: { meta: SessionMeta; reason: 'invalidated' | 'expired' };
+  destroyed: { meta: SessionMeta; reason: DestroyReason };
+  /** A session moved to a new id (`regenerate()`, at login). */
+  regenerated: { oldId: string; newId: string; app: string };
+  /** Each `commit()` of a loaded session; `created` is true when it wrote a new session. */
+  committed: { kind: CommitKind; created: boolean; app: string };
+  /**
+   * Each store call the manager makes, with its duration; `ok` is false when it threw. Only
+   * measured while someone listens, so it costs nothing otherwise.
+   */
+  storeOperation: { store: string; op: string; durationMs: number; ok: boolean };
   attributeAdded: AttributeEvent & { value: unknown };
   attributeReplaced: AttributeEvent & { value: unknown; oldValue: unknown };
   attributeRemoved: AttributeEvent & { oldValue: unknown };

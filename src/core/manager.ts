@@ -1,41 +1,43 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import {
+  type AdminContext,
+  countSessions,
+  destroyMany,
+  destroyOne,
+  destroyWhere,
+  inspectSession,
+  listSessions,
+  ping,
+  removeAttribute,
+  requirePrincipals,
+  revokePrincipal,
+  sessionStatistics,
+  sweeperStatus,
+} from './admin.js';
+import type {
+  DestroyWhereOptions,
+  RevokeOptions,
+  SessionCountQuery,
+  SessionQuery,
+  SessionStatistics,
+  SessionView,
+  StatsOptions,
+  StoreHealth,
+  SweeperStatus,
+} from './admin-types.js';
 import { CachedSessions } from './cached-sessions.js';
 import type { Codec } from './codec.js';
 import type { SessionContext } from './context.js';
-import { UnisessionError } from './errors.js';
-import { SessionEmitter, type SessionEventName, type SessionEvents } from './events.js';
+import { type DestroyReason, SessionEmitter, type SessionEventName, type SessionEvents } from './events.js';
+import { instrumentStore } from './instrument.js';
 import { type ResolvedOptions, resolveOptions, type SessionOptions } from './options.js';
 import { pathOf, type RequestInfo, trustPredicate } from './request.js';
 import { Session } from './session.js';
 import { IdSigner } from './signing.js';
-import {
-  type AttributeKey,
-  attributeKey,
-  type CountFilter,
-  type ListFilter,
-  type ListPage,
-  type SessionMeta,
-  type Store,
-  type StoreListing,
-  type StorePrincipals,
-} from './store.js';
+import { type AttributeKey, attributeKey, type ListPage, type SessionMeta, type Store } from './store.js';
 import { Sweeper } from './sweeper.js';
-import {
-  type Check,
-  checkArgument,
-  checkLimit,
-  checkString,
-  invalidOption,
-  is,
-  type OptionSpec,
-} from './validate.js';
-
-const isTime: Check = (value) =>
-  typeof value === 'number' && Number.isFinite(value) ? undefined : 'a finite number (epoch ms)';
-/** The keys a list filter may have, and what each must be; others are refused. */
-const COUNT_FILTER: OptionSpec = { app: is.string, principal: is.string, aliveAt: isTime };
-const LIST_FILTER: OptionSpec = { ...COUNT_FILTER, limit: is.any, cursor: is.string };
+import { checkString, invalidOption } from './validate.js';
 
 let warnedNoSecret = false;
 
@@ -61,6 +63,9 @@ export class SessionManager {
   private readonly events = new SessionEmitter();
   private readonly context: SessionContext;
   private readonly sweeper: Sweeper;
+  private readonly admin: AdminContext;
+  /** The store as the manager calls it: measured (`storeOperation`) while someone listens. */
+  private readonly measured: Store;
 
   constructor(options: SessionOptions & { store: Store; codec: Codec }) {
     this.options = resolveOptions(options, options.store?.group);
@@ -70,13 +75,14 @@ export class SessionManager {
     warnIfUnsigned(this.options);
     this.store = options.store;
     this.codec = options.codec;
+    this.measured = instrumentStore(this.store, this.events);
     const { app, isShared, preload } = this.options;
     const keyOf = (name: string): AttributeKey => attributeKey(isShared(name) ? '' : app, name);
     const preloadKeys = preload === 'all' ? 'all' : preload.map(keyOf);
     this.context = {
       options: this.options,
-      store: this.store,
-      sessions: new CachedSessions(this.store, preloadKeys, this.options.cache.maxBytes),
+      store: this.measured,
+      sessions: new CachedSessions(this.measured, preloadKeys, this.options.cache.maxBytes),
       codec: this.codec,
       events: this.events,
       signer: new IdSigner(this.options.secret),
@@ -89,13 +95,20 @@ export class SessionManager {
     const sweeping = this.options.sweeper;
     const settings = sweeping === false ? { interval: 60_000, batchSize: 500 } : sweeping;
     this.sweeper = new Sweeper(
-      this.store,
+      this.measured,
       this.events,
       settings,
       `${hostname()}/${process.pid}/${randomUUID()}`,
     );
     // `sweeper: false` only stops the timer on this node; `sweep()` still works on demand.
     if (sweeping !== false) this.sweeper.start();
+    this.admin = {
+      store: this.measured,
+      codec: this.codec,
+      events: this.events,
+      localSweep: () => this.sweeper.lastRun,
+      sweeperSettings: () => ({ enabled: sweeping !== false, ...settings }),
+    };
   }
 
   /**
@@ -130,47 +143,87 @@ export class SessionManager {
     this.events.emit('error', { error, during });
   }
 
-  /** Ends a session by id (e.g. from an admin screen). True if it existed. */
-  async destroy(id: string): Promise<boolean> {
+  /**
+   * Ends a session by id (e.g. from an admin screen) and fires `destroyed` with `reason`.
+   * True if it existed. @param reason @default 'invalidated'
+   */
+  async destroy(id: string, reason: DestroyReason = 'invalidated'): Promise<boolean> {
     checkString('destroy', 'id', id);
-    const meta = await this.store.destroy(id);
-    this.context.sessions.forget(id);
-    if (meta) this.events.emit('destroyed', { meta, reason: 'invalidated' });
-    return meta !== null;
+    return destroyOne(this.admin, id, reason);
+  }
+
+  /** Destroys each of `ids` (duplicates once), in bounded batches; returns how many existed. @param reason @default 'revoked' */
+  destroyMany(ids: readonly string[], reason?: DestroyReason): Promise<number> {
+    return destroyMany(this.admin, ids, reason);
+  }
+
+  /**
+   * Destroys every live session the query matches (needs `listing`), page by page; with
+   * `dryRun` only counts them, for a "this will delete N sessions" confirmation.
+   */
+  destroyWhere(query: SessionCountQuery, options?: DestroyWhereOptions): Promise<number> {
+    return destroyWhere(this.admin, query, options);
+  }
+
+  /** Destroys the sessions idle for longer than `ms` (reason 'expired'); returns how many. */
+  expireIdle(ms: number): Promise<number> {
+    return destroyWhere(this.admin, { idleLongerThan: ms }, { reason: 'expired' });
+  }
+
+  /** Removes one attribute of any app from a session and fires `attributeRemoved`. True if it existed. */
+  removeAttribute(id: string, namespace: string, name: string): Promise<boolean> {
+    return removeAttribute(this.admin, id, namespace, name);
+  }
+
+  /** A session with every attribute of every app decoded, for the monitor's detail view; null if none. */
+  inspect(id: string): Promise<SessionView | null> {
+    return inspectSession(this.admin, id);
   }
 
   /** The live sessions of a user (needs a store with a `principals` group). */
   async sessionsOf(principal: string): Promise<SessionMeta[]> {
     checkString('sessionsOf', 'principal', principal);
-    const ids = await this.requirePrincipals().find(principal);
+    const ids = await requirePrincipals(this.store).find(principal);
     const now = Date.now();
-    const loaded = await Promise.all(ids.map((id) => this.store.load(id, [], now)));
+    const loaded = await Promise.all(ids.map((id) => this.measured.load(id, [], now)));
     return loaded.flatMap((session) => (session ? [session.meta] : []));
   }
 
-  /** Logs a user out everywhere: destroys every session of the principal. Returns how many. */
-  async revokePrincipal(principal: string): Promise<number> {
-    checkString('revokePrincipal', 'principal', principal);
-    const ids = await this.requirePrincipals().find(principal);
-    const results = await Promise.all(ids.map((id) => this.destroy(id)));
-    return results.filter(Boolean).length;
+  /**
+   * Logs a user out everywhere: destroys every session of the principal but `options.except`,
+   * with reason `options.reason` ('revoked' by default). Returns how many.
+   */
+  revokePrincipal(principal: string, options?: RevokeOptions): Promise<number> {
+    return revokePrincipal(this.admin, principal, options);
   }
 
   /**
    * A page of sessions (needs a store with a `listing` group); live ones only unless `aliveAt`
-   * says otherwise. The filter is checked here, once, before any store sees it:
-   * UNISESSION_INVALID_ARGUMENT.
+   * says otherwise. The query is checked here, once, before any store sees it, and relative
+   * filters (`idleLongerThan`, `expiringWithin`) become absolute: UNISESSION_INVALID_ARGUMENT.
    */
-  async list(filter: ListFilter = {}): Promise<ListPage> {
-    checkArgument('list', 'filter', filter, LIST_FILTER);
-    const limit = checkLimit('list', filter.limit);
-    return this.requireListing().list({ aliveAt: Date.now(), ...filter, limit });
+  list(query: SessionQuery = {}): Promise<ListPage> {
+    return listSessions(this.measured, query);
   }
 
   /** How many sessions match (needs a `listing` group); live ones only unless `aliveAt` says otherwise. */
-  async count(filter: CountFilter = {}): Promise<number> {
-    checkArgument('count', 'filter', filter, COUNT_FILTER);
-    return this.requireListing().count({ aliveAt: Date.now(), ...filter });
+  count(query: SessionCountQuery = {}): Promise<number> {
+    return countSessions(this.measured, query);
+  }
+
+  /** The monitor's overview numbers, computed in the store (needs a `stats` group). */
+  stats(options?: StatsOptions): Promise<SessionStatistics> {
+    return sessionStatistics(this.admin, options);
+  }
+
+  /** The sweeper's last run (noted in the store by whichever node ran it) and its lag. */
+  sweeperStatus(): Promise<SweeperStatus> {
+    return sweeperStatus(this.admin);
+  }
+
+  /** Whether the store answers, and how fast: one cheap load of an id that cannot exist. */
+  ping(): Promise<StoreHealth> {
+    return ping(this.measured);
   }
 
   /** Runs the expired-session sweeper now; resolves to the number of sessions it expired. */
@@ -182,27 +235,5 @@ export class SessionManager {
   async close(): Promise<void> {
     this.sweeper.stop();
     await this.store.close();
-  }
-
-  private requirePrincipals(): StorePrincipals {
-    const { principals } = this.store;
-    if (!principals) {
-      throw new UnisessionError(
-        'UNISESSION_UNSUPPORTED',
-        `the ${this.store.name} store has no principal index`,
-      );
-    }
-    return principals;
-  }
-
-  private requireListing(): StoreListing {
-    const { listing } = this.store;
-    if (!listing) {
-      throw new UnisessionError(
-        'UNISESSION_UNSUPPORTED',
-        `the ${this.store.name} store cannot list sessions`,
-      );
-    }
-    return listing;
   }
 }

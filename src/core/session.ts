@@ -5,12 +5,15 @@ import type { SessionContext } from './context.js';
 import { isUnisessionError, storeUnavailable, UnisessionError } from './errors.js';
 import { generateSessionId } from './id.js';
 import { checkName } from './names.js';
-import { clientAddress, type RequestInfo } from './request.js';
+import { clientAddress, pathOf, type RequestInfo } from './request.js';
 import type { MetaPatch, SessionMeta } from './store.js';
 import { Transport } from './transport.js';
 import { invalidArgument } from './validate.js';
 
 type State = 'unloaded' | 'ready' | 'ignored' | 'degraded';
+
+/** The metadata a touch writes: a commit that writes only these is a `touch`, not a `delta`. */
+const TOUCH_FIELDS = new Set(['lastAccessedAt', 'expiresAt', 'lastUrl', 'lastHost']);
 
 /**
  * What only adapters do with a session, for the property-style session objects of Express,
@@ -160,12 +163,20 @@ export class Session {
       host: this.context.host,
       clientAddress: clientAddress(this.request, this.context.trusted),
       userAgent: (this.request.header('user-agent') ?? '').slice(0, 512),
+      createdUrl: this.requestPath(),
+      lastUrl: this.requestPath(),
+      lastHost: this.context.host,
     };
     this.meta.expiresAt = expiryAt(now, this.meta);
     this.persisted = false;
     this.version = undefined;
     this.metaPatch = {};
     this.attributes.reset();
+  }
+
+  /** This request's path, never its query string (which can carry tokens), at most 512 characters. */
+  private requestPath(): string {
+    return pathOf(this.request.url).slice(0, 512);
   }
 
   private async ready(): Promise<SessionMeta> {
@@ -270,8 +281,10 @@ export class Session {
       this.startFresh();
       return;
     }
+    const oldId = meta.id;
     meta.id = newId;
     if (typeof moved === 'number') this.version = moved;
+    this.context.events.emit('regenerated', { oldId, newId, app: this.context.options.app });
   }
 
   /** Ends the session everywhere. The handle then holds a fresh, unsaved session. */
@@ -346,9 +359,22 @@ export class Session {
       touchInterval: options.touchInterval,
       saveUninitialized: options.saveUninitialized,
       now: Date.now(),
+      access: { url: this.requestPath(), host: this.context.host },
     });
     if (plan.write === 'create') await this.create(meta, plan.patch, delta);
     else if (plan.write === 'update') await this.update(meta, plan.patch, delta);
+    if (this.context.events.has('committed')) {
+      const touchOnly =
+        plan.write === 'update' &&
+        delta.set.size === 0 &&
+        delta.remove.length === 0 &&
+        Object.keys(plan.patch ?? {}).every((key) => TOUCH_FIELDS.has(key));
+      this.context.events.emit('committed', {
+        kind: plan.write === 'nothing' ? 'none' : touchOnly ? 'touch' : 'delta',
+        created: plan.write === 'create',
+        app: this.context.options.app,
+      });
+    }
   }
 
   private async create(meta: SessionMeta, patch: MetaPatch, delta: AttributeDelta): Promise<void> {

@@ -56,11 +56,20 @@ export interface SessionMeta {
   host: string;
   clientAddress: string;
   userAgent: string;
+  /**
+   * The path of the request that created the session (never its query string, which can
+   * carry tokens), at most 512 characters; `''` when unknown (rows written before it existed).
+   */
+  createdUrl: string;
+  /** The path of the last recorded access, written with the throttled touch; `''` when unknown. */
+  lastUrl: string;
+  /** Host name of the node that served the last recorded access; `''` when unknown. */
+  lastHost: string;
 }
 
 /** The part of the metadata an `update` may change. */
 export type MetaPatch = Partial<
-  Pick<SessionMeta, 'lastAccessedAt' | 'expiresAt' | 'principal' | 'maxInactive'>
+  Pick<SessionMeta, 'lastAccessedAt' | 'expiresAt' | 'principal' | 'maxInactive' | 'lastUrl' | 'lastHost'>
 >;
 
 export interface LoadedSession {
@@ -83,15 +92,55 @@ export interface SessionChange {
   remove?: AttributeKey[];
 }
 
-export interface ListFilter {
+/** The orders a listing can page in. */
+export type ListSort = 'id' | 'lastAccessedAt' | 'createdAt';
+
+/**
+ * Which sessions a listing or count covers: every field given must match (AND). Times are
+ * epoch ms; a lower bound (`...After`) is inclusive and an upper one (`...Before`) exclusive,
+ * so adjacent ranges never count a session twice.
+ */
+export interface SessionFilter {
   /** Only sessions created by this app. */
   app?: string;
   principal?: string;
   /** Only sessions whose expiresAt is after this (epoch ms); pass `Date.now()` for live ones. */
   aliveAt?: number;
+  /** Exactly this session id. */
+  id?: string;
+  /** Ids starting with this text (case-sensitive). */
+  idPrefix?: string;
+  /** An exact client address (`203.0.113.7`, `2001:db8::1`) or a CIDR block (`10.0.0.0/8`, `2001:db8::/32`). */
+  clientAddress?: string;
+  /** The node that created the session (`SessionMeta.host`). */
+  host?: string;
+  /** The node that served the last recorded access (`SessionMeta.lastHost`). */
+  lastHost?: string;
+  /** true: only sessions with a principal; false: only anonymous ones. */
+  authenticated?: boolean;
+  /** createdAt >= this. */
+  createdAfter?: number;
+  /** createdAt < this. */
+  createdBefore?: number;
+  /** lastAccessedAt >= this. */
+  accessedAfter?: number;
+  /** lastAccessedAt < this (so "idle longer than N" is `accessedBefore: now - N`). */
+  accessedBefore?: number;
+  /** expiresAt < this; a session that never expires does not match. */
+  expiresBefore?: number;
+}
+
+export interface ListFilter extends SessionFilter {
+  /** The order of the pages; ties are broken by id. @default 'id' */
+  sort?: ListSort;
+  /** @default 'asc' for `id`, 'desc' (newest first) for the times */
+  order?: 'asc' | 'desc';
   /** Page size, an integer from 1 to 1000. @default 100 */
   limit?: number;
-  /** The `next` value of the previous page. */
+  /**
+   * The `next` value of the previous page, with the same `sort` and `order`. Opaque: a forged
+   * cursor, or one made for another order, is refused with UNISESSION_INVALID_ARGUMENT.
+   */
   cursor?: string;
 }
 
@@ -101,16 +150,17 @@ export interface ListPage {
   next?: string;
 }
 
-/** A list filter without paging: what `count` takes. */
-export type CountFilter = Omit<ListFilter, 'limit' | 'cursor'>;
+/** A list filter without paging and order: what `count` takes. */
+export type CountFilter = SessionFilter;
 
 /** Listing and counting, for admin screens and the monitor. */
 export interface StoreListing {
   /**
-   * A page of sessions matching `filter`, in id order, starting after `filter.cursor`.
+   * A page of sessions matching `filter`, in `filter.sort` order (id by default; ties broken
+   * by id), starting after `filter.cursor`.
    * `filter.limit` (1 to 1000, default 100) bounds the page; anything else is refused with
-   * UNISESSION_INVALID_ARGUMENT. `next` is set exactly when another page follows, and is the
-   * id of the page's last session. Not a snapshot: sessions created or destroyed meanwhile
+   * UNISESSION_INVALID_ARGUMENT. `next` is set exactly when another page follows, and points
+   * just after the page's last session. Not a snapshot: sessions created or destroyed meanwhile
    * may or may not appear on later pages, but none appears twice.
    */
   list(filter: ListFilter): Promise<ListPage>;
@@ -150,6 +200,110 @@ export interface StoreLeases {
   acquire(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>;
 }
 
+/** One bucket of a histogram: the sessions whose value is at most `le` ms (null = +Inf) and above the previous bucket's bound. */
+export interface HistogramBucket {
+  le: number | null;
+  /** Sessions in this bucket alone (not cumulative). */
+  count: number;
+}
+
+/** What `stats.compute` is asked. Times and bounds are ms. */
+export interface StatsQuery {
+  /** The clock: sessions with expiresAt <= now are dead. */
+  now: number;
+  /** Only sessions created by this app; all of the group when absent. */
+  app?: string;
+  /** `usersOnline` counts principals with lastAccessedAt >= this. */
+  onlineSince: number;
+  /** Ascending finite upper bounds of the idle-time histogram (now - lastAccessedAt); a +Inf bucket follows. */
+  idleBounds: number[];
+  /** Ascending finite upper bounds of the age histogram (now - createdAt); a +Inf bucket follows. */
+  ageBounds: number[];
+}
+
+/** Aggregates over the live sessions (of one app, or all), computed in the store. */
+export interface StoreStats {
+  live: number;
+  /** Live sessions with a principal. */
+  authenticated: number;
+  /** Distinct principals with lastAccessedAt >= `onlineSince`. */
+  usersOnline: number;
+  /** Live sessions created in the hour (the day) before `now`. */
+  createdLastHour: number;
+  createdLastDay: number;
+  /** `idleBounds.length + 1` buckets, the last with `le: null`. */
+  idle: HistogramBucket[];
+  /** `ageBounds.length + 1` buckets, the last with `le: null`. */
+  age: HistogramBucket[];
+  /** Live sessions per creating host, most first. */
+  perHost: Array<{ host: string; sessions: number }>;
+  /** Sessions past their expiry that no sweep has removed yet. */
+  expiredPending: number;
+  /** The earliest expiresAt among those, null when there are none. */
+  oldestExpiredAt: number | null;
+}
+
+/** One run of the sweeper, as noted in the store for any process to read. */
+export interface SweepRecord {
+  /** Epoch ms when the run started. */
+  at: number;
+  removed: number;
+  durationMs: number;
+  /** The sweeper that ran it (`host/pid/uuid`). */
+  holder: string;
+}
+
+/**
+ * Statistics computed in the store (SQL aggregates, MongoDB aggregation, Redis indexes kept
+ * for the purpose), never by loading every session into the process, and the last sweep.
+ */
+export interface StoreStatsGroup {
+  compute(query: StatsQuery): Promise<StoreStats>;
+  /** Records a sweeper run; only the newest is kept. */
+  noteSweep(record: SweepRecord): Promise<void>;
+  lastSweep(): Promise<SweepRecord | null>;
+}
+
+/** One action of an administrator (the monitor), as the audit log keeps it. */
+export interface AuditEntry {
+  /** Epoch ms. */
+  at: number;
+  /** Who: the credential's name. */
+  actor: string;
+  /** The credential's scope: 'all' or an app. */
+  scope: string;
+  /** What: e.g. 'destroy', 'destroyWhere', 'revokePrincipal', 'removeAttribute'. */
+  action: string;
+  /** On what: a (masked) id, a principal, a query. */
+  target: string;
+  /** How many sessions it affected. */
+  count: number;
+  detail?: Record<string, string | number | boolean>;
+}
+
+export interface AuditQuery {
+  /** Page size, an integer from 1 to 1000. */
+  limit: number;
+  /** The `next` value of the previous page. */
+  cursor?: string;
+}
+
+export interface AuditPage {
+  /** Newest first. */
+  entries: AuditEntry[];
+  next?: string;
+}
+
+/** The newest audit entries a store keeps per group; older ones are dropped as new ones come. */
+export const AUDIT_LOG_LIMIT = 10_000;
+
+/** The audit log of a group, kept in the store, bounded to the newest `AUDIT_LOG_LIMIT` entries. */
+export interface StoreAudit {
+  append(entry: AuditEntry): Promise<void>;
+  /** A page of entries, newest first. */
+  list(query: AuditQuery): Promise<AuditPage>;
+}
+
 /**
  * What a store can do beyond the required methods: groups of methods it has or lacks, as a
  * whole. Code checks a group's presence (`if (store.listing)`), never a flag; the manager
@@ -160,6 +314,8 @@ export interface StoreCapabilities {
   readonly principals?: StorePrincipals;
   readonly sweeping?: StoreSweeping;
   readonly leases?: StoreLeases;
+  readonly stats?: StoreStatsGroup;
+  readonly audit?: StoreAudit;
 }
 
 /**
@@ -171,6 +327,8 @@ export const CAPABILITY_METHODS = {
   principals: ['find'],
   sweeping: ['sweep'],
   leases: ['acquire'],
+  stats: ['compute', 'noteSweep', 'lastSweep'],
+  audit: ['append', 'list'],
 } as const satisfies {
   readonly [G in keyof StoreCapabilities]-?: readonly (keyof NonNullable<StoreCapabilities[G]>)[];
 };

@@ -1,5 +1,5 @@
 import type { SessionEmitter } from './events.js';
-import type { Store } from './store.js';
+import type { Store, SweepRecord } from './store.js';
 
 const LEASE_NAME = 'sweeper';
 
@@ -11,6 +11,8 @@ const LEASE_NAME = 'sweeper';
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
+  /** This node's last run (the store's `stats.lastSweep` has the cluster's). */
+  lastRun: SweepRecord | null = null;
 
   constructor(
     private readonly store: Store,
@@ -47,12 +49,33 @@ export class Sweeper {
     if (!sweeping) return 0;
     // Without leases every node sweeps; the atomic delete still reports each session once.
     if (leases && !(await leases.acquire(LEASE_NAME, this.holder, this.settings.interval * 2, now))) return 0;
+    const started = performance.now();
     let total = 0;
     for (;;) {
       const expired = await sweeping.sweep(now, this.settings.batchSize);
       for (const meta of expired) this.events.emit('destroyed', { meta, reason: 'expired' });
       total += expired.length;
-      if (expired.length < this.settings.batchSize) return total;
+      if (expired.length < this.settings.batchSize) break;
+    }
+    await this.note({
+      at: now,
+      removed: total,
+      durationMs: Math.round(performance.now() - started),
+      holder: this.holder,
+    });
+    return total;
+  }
+
+  /**
+   * Notes the run where any process (the monitor) can read it. A failure to note is reported
+   * on `error` and never fails the sweep, which has done its work.
+   */
+  private async note(record: SweepRecord): Promise<void> {
+    this.lastRun = record;
+    try {
+      await this.store.stats?.noteSweep(record);
+    } catch (error) {
+      this.events.emit('error', { error, during: 'sweep note' });
     }
   }
 }

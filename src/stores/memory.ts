@@ -1,10 +1,18 @@
 import { UnisessionError } from '../core/errors.js';
-import type { AttributeKey, SessionMeta, Store } from '../core/store.js';
+import {
+  type AttributeKey,
+  AUDIT_LOG_LIMIT,
+  type AuditEntry,
+  type SessionMeta,
+  type Store,
+  type SweepRecord,
+} from '../core/store.js';
 import { checkOptions } from '../core/validate.js';
 import type { Backend } from './kit/backend.js';
 import { defineStore } from './kit/define.js';
 import { isGroupName, storeGroup } from './kit/group.js';
-import { matches, pageOf } from './kit/paging.js';
+import { compareIn, isAfter, matches } from './kit/paging.js';
+import { statsOf } from './kit/stats.js';
 import { bumpsVersion } from './kit/versions.js';
 
 export interface MemoryStoreOptions {
@@ -26,6 +34,10 @@ interface Entry {
 class Memory {
   readonly entries = new Map<string, Entry>();
   readonly leases = new Map<string, { holder: string; expiresAt: number }>();
+  /** Oldest first; `sequence` numbers them, so a cursor survives entries dropped meanwhile. */
+  readonly audit: Array<{ sequence: number; entry: AuditEntry }> = [];
+  sequence = 0;
+  lastSweep: SweepRecord | null = null;
   private readonly byPrincipal = new Map<string, Set<string>>();
 
   alive(id: string, now: number): Entry | undefined {
@@ -62,6 +74,7 @@ class Memory {
   clear(): void {
     this.entries.clear();
     this.byPrincipal.clear();
+    this.audit.length = 0;
   }
 }
 
@@ -111,17 +124,16 @@ const memory: Backend<Memory> = {
     return entry.version;
   },
   listing: {
-    async list(m, filter) {
-      const ids = [...m.entries.keys()]
-        .filter((id) => filter.cursor === undefined || id > filter.cursor)
-        .sort();
+    async list(m, { filter, limit, ordering, after }) {
       const found: SessionMeta[] = [];
-      for (const id of ids) {
-        const { meta } = m.entries.get(id)!;
-        if (matches(meta, filter)) found.push({ ...meta });
-        if (found.length > filter.limit) break;
+      for (const { meta } of m.entries.values()) {
+        if ((after === undefined || isAfter(meta, after, ordering)) && matches(meta, filter))
+          found.push(meta);
       }
-      return pageOf(found, filter.limit);
+      return found
+        .sort(compareIn(ordering))
+        .slice(0, limit + 1)
+        .map((meta) => ({ ...meta }));
     },
     async count(m, filter) {
       let n = 0;
@@ -142,6 +154,35 @@ const memory: Backend<Memory> = {
         if (meta.expiresAt !== null && meta.expiresAt <= now) expired.push(meta.id);
       }
       return expired.map((id) => m.remove(id)!);
+    },
+  },
+  stats: {
+    async compute(m, query) {
+      return statsOf(
+        [...m.entries.values()].map((entry) => entry.meta),
+        query,
+      );
+    },
+    async noteSweep(m, record) {
+      m.lastSweep = { ...record };
+    },
+    async lastSweep(m) {
+      return m.lastSweep && { ...m.lastSweep };
+    },
+  },
+  audit: {
+    async append(m, entry) {
+      m.audit.push({ sequence: ++m.sequence, entry: structuredClone(entry) });
+      if (m.audit.length > AUDIT_LOG_LIMIT) m.audit.splice(0, m.audit.length - AUDIT_LOG_LIMIT);
+    },
+    async list(m, limit, before) {
+      const below = before === undefined ? Number.POSITIVE_INFINITY : Number(before);
+      const found: Array<{ position: string; entry: AuditEntry }> = [];
+      for (let i = m.audit.length - 1; i >= 0 && found.length <= limit; i--) {
+        const { sequence, entry } = m.audit[i]!;
+        if (sequence < below) found.push({ position: String(sequence), entry: structuredClone(entry) });
+      }
+      return found;
     },
   },
   leases: {

@@ -31,6 +31,9 @@ export function sampleMeta(overrides: Partial<SessionMeta> = {}): SessionMeta {
     host: 'node-1',
     clientAddress: '127.0.0.1',
     userAgent: 'conformance',
+    createdUrl: '/login',
+    lastUrl: '/login',
+    lastHost: 'node-1',
     ...overrides,
   };
 }

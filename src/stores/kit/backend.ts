@@ -1,12 +1,15 @@
 import type {
   AttributeKey,
+  AuditEntry,
   CountFilter,
-  ListFilter,
-  ListPage,
   LoadedSession,
   SessionChange,
   SessionMeta,
+  StatsQuery,
+  StoreStats,
+  SweepRecord,
 } from '../../core/store.js';
+import type { Ordering, Position } from './paging.js';
 
 /**
  * What a store writes for its backend: the raw operations of the `Store` port, each given the
@@ -38,10 +41,47 @@ export interface Backend<H> {
   principals?: { find(handle: H, principal: string): Promise<string[]> };
   sweeping?: { sweep(handle: H, now: number, limit: number): Promise<SessionMeta[]> };
   leases?: { acquire(handle: H, name: string, holder: string, ttlMs: number, now: number): Promise<boolean> };
+  stats?: BackendStats<H>;
+  audit?: BackendAudit<H>;
+}
+
+/** A listing request with everything checked and decoded: the filter, the page size, the order and where to start. */
+export interface ListQuery {
+  filter: CountFilter;
+  /** 1 to 1000. */
+  limit: number;
+  ordering: Ordering;
+  /** The decoded cursor: start strictly after this position; absent for the first page. */
+  after?: Position;
 }
 
 export interface BackendListing<H> {
-  /** `filter.limit` is checked (1 to 1000) and set; read one more to know whether a page follows (`pageOf`). */
-  list(handle: H, filter: ListFilter & { limit: number }): Promise<ListPage>;
+  /**
+   * The matching sessions after `query.after`, in `query.ordering` (ties by id), at most
+   * `limit + 1` of them: the extra one tells `defineStore` that another page follows.
+   */
+  list(handle: H, query: ListQuery): Promise<SessionMeta[]>;
   count(handle: H, filter: CountFilter): Promise<number>;
+}
+
+export interface BackendStats<H> {
+  /** Bounds are checked: finite, ascending, >= 0. */
+  compute(handle: H, query: StatsQuery): Promise<StoreStats>;
+  noteSweep(handle: H, record: SweepRecord): Promise<void>;
+  lastSweep(handle: H): Promise<SweepRecord | null>;
+}
+
+export interface BackendAudit<H> {
+  /** Appends and drops what is beyond `AUDIT_LOG_LIMIT`. */
+  append(handle: H, entry: AuditEntry): Promise<void>;
+  /**
+   * Up to `limit + 1` entries, newest first, each with its position (the backend's own
+   * sequence, as text), starting strictly below `before` when given. `defineStore` wraps the
+   * position in the opaque cursor.
+   */
+  list(
+    handle: H,
+    limit: number,
+    before: string | undefined,
+  ): Promise<Array<{ position: string; entry: AuditEntry }>>;
 }

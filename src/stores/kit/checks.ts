@@ -1,5 +1,6 @@
-import type { CountFilter } from '../../core/store.js';
+import type { CountFilter, ListFilter } from '../../core/store.js';
 import { checkString, invalidArgument } from '../../core/validate.js';
+import { isAddressFilter } from './address.js';
 
 /**
  * The argument checks every store method makes before its backend sees a value. The manager
@@ -30,13 +31,37 @@ export function checkNonNegativeInteger(where: string, name: string, value: unkn
   }
   return value as number;
 }
+const STRING_FIELDS = ['app', 'principal', 'id', 'idPrefix', 'host', 'lastHost', 'cursor'] as const;
+const TIME_FIELDS = [
+  'aliveAt',
+  'createdAfter',
+  'createdBefore',
+  'accessedAfter',
+  'accessedBefore',
+  'expiresBefore',
+] as const;
+const SORTS: readonly unknown[] = ['id', 'lastAccessedAt', 'createdAt'];
+const ORDERS: readonly unknown[] = ['asc', 'desc'];
 
 /** Each value of a list or count filter is of the type its field holds. */
-export function checkFilter(where: string, filter: CountFilter & { cursor?: unknown }): void {
+export function checkFilter(where: string, filter: CountFilter & Omit<ListFilter, 'limit'>): void {
   if (typeof filter !== 'object' || filter === null)
     throw invalidArgument(where, 'filter', 'an object', filter);
-  for (const field of ['app', 'principal', 'cursor'] as const) {
+  for (const field of STRING_FIELDS) {
     if (filter[field] !== undefined) checkString(where, field, filter[field]);
   }
-  if (filter.aliveAt !== undefined) checkFinite(where, 'aliveAt', filter.aliveAt);
+  for (const field of TIME_FIELDS) {
+    if (filter[field] !== undefined) checkFinite(where, field, filter[field]);
+  }
+  if (filter.authenticated !== undefined && typeof filter.authenticated !== 'boolean')
+    throw invalidArgument(where, 'authenticated', 'a boolean', filter.authenticated);
+  if (filter.clientAddress !== undefined) {
+    checkString(where, 'clientAddress', filter.clientAddress);
+    if (!isAddressFilter(filter.clientAddress))
+      throw invalidArgument(where, 'clientAddress', 'an IP address or a CIDR block', filter.clientAddress);
+  }
+  if (filter.sort !== undefined && !SORTS.includes(filter.sort))
+    throw invalidArgument(where, 'sort', "'id', 'lastAccessedAt' or 'createdAt'", filter.sort);
+  if (filter.order !== undefined && !ORDERS.includes(filter.order))
+    throw invalidArgument(where, 'order', "'asc' or 'desc'", filter.order);
 }

@@ -9,7 +9,9 @@ import {
   checkPositiveInteger,
   checkString,
 } from './checks.js';
+import { auditGroup, statsGroup } from './groups.js';
 import { lazyHandle } from './lazy.js';
+import { decodeCursor, orderingOf, pageOf } from './paging.js';
 
 export interface StoreDefinition<H> {
   /** The store's name (`postgres`): errors name it, argument errors name `<name>Store.<method>`. */
@@ -30,10 +32,10 @@ export interface StoreDefinition<H> {
   backend: Backend<H>;
 }
 
-type Run<H> = <T>(work: (handle: H) => Promise<T>) => Promise<T>;
-type Where = (method: string) => string;
+export type Run<H> = <T>(work: (handle: H) => Promise<T>) => Promise<T>;
+export type Where = (method: string) => string;
 type Raw<H, G extends 'principals' | 'sweeping' | 'leases'> = NonNullable<Backend<H>[G]>;
-type Group<G extends keyof StoreCapabilities> = NonNullable<StoreCapabilities[G]>;
+export type Group<G extends keyof StoreCapabilities> = NonNullable<StoreCapabilities[G]>;
 
 /**
  * Builds a `Store` from a backend's raw operations, as better-auth's adapter factory does:
@@ -99,18 +101,33 @@ function capabilities<H>(backend: Backend<H>, run: Run<H>, where: Where): StoreC
   if (backend.principals) groups.principals = principalsGroup(backend.principals, run, where);
   if (backend.sweeping) groups.sweeping = sweepingGroup(backend.sweeping, run, where);
   if (backend.leases) groups.leases = leasesGroup(backend.leases, run, where);
+  if (backend.stats) groups.stats = statsGroup(backend.stats, run, where);
+  if (backend.audit) groups.audit = auditGroup(backend.audit, run, where);
   return groups;
 }
 
 function listingGroup<H>(listing: BackendListing<H>, run: Run<H>, where: Where): Group<'listing'> {
   return {
-    async list(filter) {
-      checkFilter(where('listing.list'), filter);
-      const limit = checkLimit(where('listing.list'), filter.limit);
-      return run((h) => listing.list(h, { ...filter, limit }));
+    async list(options) {
+      const at = where('listing.list');
+      checkFilter(at, options);
+      const limit = checkLimit(at, options.limit);
+      const { sort: _sort, order: _order, limit: _limit, cursor, ...filter } = options;
+      const ordering = orderingOf(options);
+      const after = cursor === undefined ? undefined : decodeCursor(at, cursor, ordering);
+      const found = await run((h) => listing.list(h, { filter, limit, ordering, after }));
+      return pageOf(found, limit, ordering);
     },
-    async count(filter) {
-      checkFilter(where('listing.count'), filter);
+    async count(options) {
+      checkFilter(where('listing.count'), options);
+      // A count ignores paging keys a caller passes along with a list filter.
+      const {
+        sort: _sort,
+        order: _order,
+        limit: _limit,
+        cursor: _cursor,
+        ...filter
+      } = options as typeof options & { sort?: unknown; order?: unknown; limit?: unknown; cursor?: unknown };
       return run((h) => listing.count(h, filter));
     },
   };

@@ -2,12 +2,14 @@ import type { ClientSession, UpdateFilter } from 'mongodb';
 import { UnisessionError } from '../../core/errors.js';
 import type { SessionMeta } from '../../core/store.js';
 import type { Backend } from '../kit/backend.js';
-import { pageOf } from '../kit/paging.js';
+import { collectPage, matches } from '../kit/paging.js';
 import {
   deltaUpdate,
   isAlive,
+  listOrder,
   listQuery,
   loadProjection,
+  needsAddressCheck,
   type SessionDoc,
   toAttributes,
   toDoc,
@@ -115,15 +117,25 @@ export function mongodbBackend(settings: MongodbSettings): Backend<MongoHandles>
     rename: (handles, oldId, newId) => rename(handles, settings, oldId, newId),
 
     listing: {
-      async list({ sessions }, filter) {
-        const docs = await sessions
-          .find(listQuery(filter), metaOnly)
-          .sort({ _id: 1 })
-          .limit(filter.limit + 1)
-          .toArray();
-        return pageOf(docs.map(toMeta), filter.limit);
+      async list({ sessions }, query) {
+        const base = listQuery(query.filter);
+        return collectPage(query, async (after, limit) => {
+          const { sort, after: beyond } = listOrder({ ...query, after });
+          const docs = await sessions
+            .find(beyond ? { $and: [base, beyond] } : base, metaOnly)
+            .sort(sort)
+            .limit(limit)
+            .toArray();
+          return docs.map(toMeta);
+        });
       },
-      count: ({ sessions }, filter) => sessions.countDocuments(listQuery(filter)),
+      async count({ sessions }, filter) {
+        if (!needsAddressCheck(filter)) return sessions.countDocuments(listQuery(filter));
+        let n = 0;
+        for await (const doc of sessions.find(listQuery(filter), metaOnly))
+          if (matches(toMeta(doc), filter)) n++;
+        return n;
+      },
     },
 
     principals: {

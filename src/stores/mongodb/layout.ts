@@ -10,7 +10,9 @@
  * Attribute keys are the store keys `<namespace>:<name>` (shared = `:name`), escaped so that
  * each is one plain field name; every write is then a `$set`/`$unset` on `attrs.<escaped>`.
  */
-import type { AttributeKey, ListFilter, MetaPatch, SessionMeta } from '../../core/store.js';
+import type { AttributeKey, CountFilter, MetaPatch, SessionMeta } from '../../core/store.js';
+import { parseAddressFilter } from '../kit/address.js';
+import type { ListQuery } from '../kit/backend.js';
 
 export type StoredMeta = Omit<SessionMeta, 'id'>;
 
@@ -58,6 +60,9 @@ export function toDoc(meta: SessionMeta, attributes: Map<AttributeKey, string>):
       host: meta.host,
       clientAddress: meta.clientAddress,
       userAgent: meta.userAgent,
+      createdUrl: meta.createdUrl,
+      lastUrl: meta.lastUrl,
+      lastHost: meta.lastHost,
     },
     expireAt: toDate(meta.expiresAt),
     attrs,
@@ -79,6 +84,10 @@ export function toMeta(doc: Pick<SessionDoc, '_id' | 'meta'>): SessionMeta {
     host: m.host,
     clientAddress: m.clientAddress,
     userAgent: m.userAgent,
+    // Absent from documents written before these fields existed.
+    createdUrl: m.createdUrl ?? '',
+    lastUrl: m.lastUrl ?? '',
+    lastHost: m.lastHost ?? '',
   };
 }
 
@@ -135,13 +144,82 @@ export function loadProjection(keys: AttributeKey[] | 'all'): Fields {
   return projection;
 }
 
-/** The query of a list/count filter. */
-export function listQuery(filter: ListFilter): Fields {
+/** Escapes text for a RegExp, so a prefix filter matches literally. */
+const literal = (text: string) => text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+
+/** A numeric range on one field, merged with what the query has for it already. */
+function range(
+  query: Fields,
+  field: string,
+  operator: '$gte' | '$lt' | '$gt',
+  value: number | undefined,
+): void {
+  if (value === undefined) return;
+  query[field] = { ...(query[field] as Fields | undefined), [operator]: value };
+}
+
+/**
+ * The query of a list/count filter. Values are bound as they are (the kit has checked their
+ * types), so none can be read as an operator. A CIDR filter narrows by text prefix here when
+ * it can; `needsAddressCheck` tells the caller to finish the match in process.
+ */
+export function listQuery(filter: CountFilter): Fields {
   const query: Fields = {};
+  const and: Fields[] = [];
   if (filter.app !== undefined) query['meta.app'] = filter.app;
   if (filter.principal !== undefined) query['meta.principal'] = filter.principal;
+  if (filter.authenticated === true && filter.principal === undefined)
+    query['meta.principal'] = { $ne: null };
+  if (filter.authenticated === false) query['meta.principal'] = null;
   if (filter.aliveAt !== undefined)
-    query.$or = [{ 'meta.expiresAt': null }, { 'meta.expiresAt': { $gt: filter.aliveAt } }];
-  if (filter.cursor !== undefined) query._id = { $gt: filter.cursor };
+    and.push({ $or: [{ 'meta.expiresAt': null }, { 'meta.expiresAt': { $gt: filter.aliveAt } }] });
+  if (filter.id !== undefined) query._id = filter.id;
+  if (filter.idPrefix !== undefined)
+    query._id = {
+      ...(query._id === undefined ? {} : { $eq: query._id }),
+      $regex: `^${literal(filter.idPrefix)}`,
+    };
+  if (filter.host !== undefined) query['meta.host'] = filter.host;
+  if (filter.lastHost !== undefined) query['meta.lastHost'] = filter.lastHost;
+  range(query, 'meta.createdAt', '$gte', filter.createdAfter);
+  range(query, 'meta.createdAt', '$lt', filter.createdBefore);
+  range(query, 'meta.lastAccessedAt', '$gte', filter.accessedAfter);
+  range(query, 'meta.lastAccessedAt', '$lt', filter.accessedBefore);
+  if (filter.expiresBefore !== undefined) query['meta.expiresAt'] = { $ne: null, $lt: filter.expiresBefore };
+  if (filter.clientAddress !== undefined) {
+    const prefix = parseAddressFilter(filter.clientAddress)?.prefix ?? '';
+    if (prefix !== '')
+      and.push({ 'meta.clientAddress': { $regex: `^(::ffff:)?${literal(prefix)}`, $options: 'i' } });
+  }
+  if (and.length > 0) query.$and = and;
   return query;
+}
+
+/** Whether `listQuery` left part of the filter (a CIDR block) for the caller to check in process. */
+export function needsAddressCheck(filter: CountFilter): boolean {
+  return filter.clientAddress !== undefined;
+}
+
+const SORT_FIELDS = {
+  id: '_id',
+  lastAccessedAt: 'meta.lastAccessedAt',
+  createdAt: 'meta.createdAt',
+} as const;
+
+/** The sort document and the "after the cursor" condition of a listing. */
+export function listOrder(query: ListQuery): { sort: Record<string, 1 | -1>; after: Fields | undefined } {
+  const { ordering, after } = query;
+  const direction = ordering.order === 'asc' ? 1 : -1;
+  const field = SORT_FIELDS[ordering.sort];
+  const beyond = ordering.order === 'asc' ? '$gt' : '$lt';
+  const sort: Record<string, 1 | -1> =
+    ordering.sort === 'id' ? { _id: direction } : { [field]: direction, _id: direction };
+  if (!after) return { sort, after: undefined };
+  if (ordering.sort === 'id' || after.value === null) return { sort, after: { _id: { [beyond]: after.id } } };
+  return {
+    sort,
+    after: {
+      $or: [{ [field]: { [beyond]: after.value } }, { [field]: after.value, _id: { [beyond]: after.id } }],
+    },
+  };
 }

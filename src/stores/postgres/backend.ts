@@ -1,9 +1,18 @@
 import type { Pool } from 'pg';
 import { UnisessionError } from '../../core/errors.js';
-import type { AttributeKey } from '../../core/store.js';
+import { type AttributeKey, AUDIT_LOG_LIMIT } from '../../core/store.js';
 import type { Backend } from '../kit/backend.js';
-import { pageOf } from '../kit/paging.js';
-import { type SessionRow, sqlFilter, toMeta, toRow } from '../sql/rows.js';
+import { collectPage, matches } from '../kit/paging.js';
+import { needsAddressCheck, type SessionRow, sqlFilter, sqlPage, toMeta, toRow } from '../sql/rows.js';
+import {
+  type AuditRow,
+  auditFromRow,
+  LAST_SWEEP,
+  statsFromRows,
+  statsStatements,
+  sweepFromText,
+  sweepText,
+} from '../sql/stats.js';
 import { pgCode } from './pool.js';
 import type { PostgresTables } from './schema.js';
 
@@ -27,7 +36,8 @@ const numbered = (n: number) => `$${n}`;
  * The PostgreSQL operations. Each is one SQL statement (CTEs chain the parts), hence one
  * round trip and atomic without an explicit transaction.
  */
-export function postgresBackend({ sessions, attributes, leases }: PostgresTables): Backend<Pool> {
+export function postgresBackend(tables: PostgresTables): Backend<Pool> {
+  const { sessions, attributes, leases, audit, state } = tables;
   return {
     async load(pool, id, keys, now) {
       const filter = keys === 'all' ? '' : 'AND key = ANY($3::text[])';
@@ -63,8 +73,8 @@ export function postgresBackend({ sessions, attributes, leases }: PostgresTables
         pool,
         `WITH s AS (
            INSERT INTO ${sessions} (id, app, created_at, last_accessed_at, max_inactive, expires_at,
-             absolute_expires_at, principal, host, client_address, user_agent)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING RETURNING id),
+             absolute_expires_at, principal, host, client_address, user_agent, created_url, last_url, last_host)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $14, $15, $16) ON CONFLICT (id) DO NOTHING RETURNING id),
          a AS (INSERT INTO ${attributes} (session_id, key, value)
            SELECT s.id, u.k, u.v FROM s, unnest($12::text[], $13::text[]) AS u(k, v))
          SELECT count(*)::int AS n FROM s`,
@@ -82,6 +92,9 @@ export function postgresBackend({ sessions, attributes, leases }: PostgresTables
           row.user_agent,
           keys,
           values,
+          row.created_url,
+          row.last_url,
+          row.last_host,
         ],
       );
       if (rows[0]?.n !== 1) throw new UnisessionError('UNISESSION_SESSION_EXISTS', meta.id);
@@ -139,23 +152,77 @@ export function postgresBackend({ sessions, attributes, leases }: PostgresTables
     },
 
     listing: {
-      async list(pool, filter) {
-        const { where, params } = sqlFilter(filter, numbered);
-        const rows = await query<SessionRow>(
-          pool,
-          `SELECT * FROM ${sessions} ${where} ORDER BY id LIMIT $${params.length + 1}`,
-          [...params, filter.limit + 1],
-        );
-        return pageOf(rows.map(toMeta), filter.limit);
+      async list(pool, listQuery) {
+        return collectPage(listQuery, async (after, limit) => {
+          const { text, params } = sqlPage(sessions, { ...listQuery, after }, limit, numbered);
+          return (await query<SessionRow>(pool, text, params)).map(toMeta);
+        });
       },
       async count(pool, filter) {
         const { where, params } = sqlFilter(filter, numbered);
+        if (needsAddressCheck(filter)) {
+          // Only what the address check needs; pre-filtered by text prefix when the block allows.
+          const rows = await query<SessionRow>(pool, `SELECT * FROM ${sessions} ${where}`, params);
+          return rows.filter((row) => matches(toMeta(row), filter)).length;
+        }
         const [row] = await query<{ n: number }>(
           pool,
           `SELECT count(*)::int AS n FROM ${sessions} ${where}`,
           params,
         );
         return row?.n ?? 0;
+      },
+    },
+
+    stats: {
+      async compute(pool, statsQuery) {
+        const [live, hosts, expired] = statsStatements(tables, statsQuery, numbered).map((statement) =>
+          query<Record<string, unknown>>(pool, statement.text, statement.params),
+        );
+        return statsFromRows(statsQuery, (await live!)[0]!, await hosts!, (await expired!)[0]!);
+      },
+      async noteSweep(pool, record) {
+        await query(
+          pool,
+          `INSERT INTO ${state} (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
+          [LAST_SWEEP, sweepText(record)],
+        );
+      },
+      async lastSweep(pool) {
+        const [row] = await query<{ value: string }>(pool, `SELECT value FROM ${state} WHERE name = $1`, [
+          LAST_SWEEP,
+        ]);
+        return sweepFromText(row?.value);
+      },
+    },
+
+    audit: {
+      async append(pool, entry) {
+        // One statement: the insert, and the trim to the newest AUDIT_LOG_LIMIT by sequence.
+        await query(
+          pool,
+          `WITH i AS (INSERT INTO ${audit} (at, actor, scope, action, target, count, detail)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq)
+           DELETE FROM ${audit} WHERE seq <= (SELECT seq FROM i) - $8`,
+          [
+            entry.at,
+            entry.actor,
+            entry.scope,
+            entry.action,
+            entry.target,
+            entry.count,
+            entry.detail === undefined ? null : JSON.stringify(entry.detail),
+            AUDIT_LOG_LIMIT,
+          ],
+        );
+      },
+      async list(pool, limit, before) {
+        const rows = await query<AuditRow>(
+          pool,
+          `SELECT * FROM ${audit} WHERE seq < $1 ORDER BY seq DESC LIMIT $2`,
+          [before ?? String(Number.MAX_SAFE_INTEGER), limit + 1],
+        );
+        return rows.map(auditFromRow);
       },
     },
 

@@ -1,6 +1,6 @@
 import { invalidOption, is } from '../../core/validate.js';
 import { storeGroup } from '../kit/group.js';
-import { type SqlTables, sqlTables, tablesSql } from '../sql/schema.js';
+import { addedColumnsSql, indexesSql, type SqlTables, sqlTables, tablesSql } from '../sql/schema.js';
 
 /** The table names of one group, quoted and schema-qualified, ready for SQL. */
 export type PostgresTables = SqlTables;
@@ -26,7 +26,8 @@ export function postgresTables(options: { group?: string; schema?: string }): Po
  * The DDL for one group, as a single script: one transaction that takes an advisory lock
  * first, because concurrent `CREATE TABLE IF NOT EXISTS` of the same table can still fail
  * (a race on the catalog's unique index); the lock makes the second process wait and then
- * find everything in place. Every statement is idempotent.
+ * find everything in place. Every statement is idempotent, and a table made by an older
+ * release gets the columns added since (ALTER TABLE ADD COLUMN IF NOT EXISTS, with defaults).
  */
 export function postgresSchemaSql(options: { group?: string; schema?: string }): string {
   const tables = postgresTables(options);
@@ -36,6 +37,8 @@ export function postgresSchemaSql(options: { group?: string; schema?: string }):
     BEGIN;
     SELECT pg_advisory_xact_lock(hashtext('${lockKey}'));
     ${options.schema ? `CREATE SCHEMA IF NOT EXISTS "${options.schema}";` : ''}
-    ${tablesSql(group, tables, { integer: 'BIGINT', attributesSuffix: '' })}
+    ${tablesSql(tables, { integer: 'BIGINT', attributesSuffix: '', serial: 'BIGSERIAL PRIMARY KEY' })}
+    ${addedColumnsSql(tables)}
+    ${indexesSql(group, tables)}
     COMMIT;`;
 }

@@ -65,6 +65,9 @@ export const META_FIELDS = {
   host: '#host',
   clientAddress: '#address',
   userAgent: '#userAgent',
+  createdUrl: '#createdUrl',
+  lastUrl: '#lastUrl',
+  lastHost: '#lastHost',
 } as const satisfies Record<Exclude<keyof SessionMeta, 'id'>, string>;
 
 type MetaField = keyof typeof META_FIELDS;
@@ -108,6 +111,9 @@ export function metaFromFields(
     principal: text('principal'),
     host: text('host') ?? '',
     clientAddress: text('clientAddress') ?? '',
+    createdUrl: text('createdUrl') ?? '',
+    lastUrl: text('lastUrl') ?? '',
+    lastHost: text('lastHost') ?? '',
     userAgent: text('userAgent') ?? '',
   };
 }

@@ -1,5 +1,7 @@
-import type { CountFilter, ListFilter, ListPage, SessionMeta } from '../../core/store.js';
-import { matches, pageOf } from '../kit/paging.js';
+import { UnisessionError } from '../../core/errors.js';
+import type { CountFilter, SessionMeta } from '../../core/store.js';
+import type { ListQuery } from '../kit/backend.js';
+import { compareIn, isAfter, matches } from '../kit/paging.js';
 import type { RedisClient } from './client.js';
 import { META_FIELD_NAMES, metaFromFields, type RedisLayout } from './layout.js';
 
@@ -22,21 +24,23 @@ export class RedisQueries {
     return app !== undefined ? [app] : (await client.smembers(this.layout.apps)).sort(byteOrder);
   }
 
-  async list(client: RedisClient, filter: ListFilter & { limit: number }): Promise<ListPage> {
-    const { limit } = filter;
+  async list(client: RedisClient, query: ListQuery): Promise<SessionMeta[]> {
+    const { limit, filter, ordering } = query;
     // One more than a page tells whether there is a next page.
     const found: SessionMeta[] = [];
     const take = (meta: SessionMeta | null) => {
       if (meta && matches(meta, filter) && found.length <= limit) found.push(meta);
     };
     if (filter.principal !== undefined) {
-      const cursor = filter.cursor;
-      for (const meta of await this.principalSessions(client, filter.principal)) {
-        if (cursor === undefined || byteOrder(meta.id, cursor) > 0) take(meta);
+      const sorted = (await this.principalSessions(client, filter.principal)).sort(compareIn(ordering));
+      for (const meta of sorted) {
+        if (query.after === undefined || isAfter(meta, query.after, ordering)) take(meta);
       }
+    } else if (ordering.sort !== 'id' || ordering.order !== 'asc') {
+      throw new UnisessionError('UNISESSION_UNSUPPORTED', 'redis: time-ordered listing is not available yet');
     } else {
       const apps = await this.apps(client, filter.app);
-      let after = filter.cursor;
+      let after = query.after?.id;
       while (found.length <= limit) {
         const batch = await this.nextIds(client, apps, after, SCAN_CHUNK);
         if (batch.length === 0) break;
@@ -52,7 +56,7 @@ export class RedisQueries {
         after = batch[batch.length - 1]!.id;
       }
     }
-    return pageOf(found, limit);
+    return found;
   }
 
   async count(client: RedisClient, filter: CountFilter): Promise<number> {

@@ -1,8 +1,25 @@
 import { UnisessionError } from '../../core/errors.js';
-import type { AttributeKey } from '../../core/store.js';
+import { type AttributeKey, AUDIT_LOG_LIMIT } from '../../core/store.js';
 import type { Backend } from '../kit/backend.js';
-import { pageOf } from '../kit/paging.js';
-import { type SessionRow, sqlFilter, toMeta, toRow } from '../sql/rows.js';
+import { collectPage, matches } from '../kit/paging.js';
+import {
+  needsAddressCheck,
+  SESSION_COLUMNS,
+  type SessionRow,
+  sqlFilter,
+  sqlPage,
+  toMeta,
+  toRow,
+} from '../sql/rows.js';
+import {
+  type AuditRow,
+  auditFromRow,
+  LAST_SWEEP,
+  statsFromRows,
+  statsStatements,
+  sweepFromText,
+  sweepText,
+} from '../sql/stats.js';
 import type { SqliteDatabase } from './database.js';
 
 type Db = SqliteDatabase;
@@ -58,7 +75,7 @@ export const sqliteBackend: Backend<Db> = {
     d.write(() => {
       const result = d
         .sql(
-          `INSERT INTO ${d.tables.sessions} VALUES (@id, @app, @created_at, @last_accessed_at, @max_inactive, @expires_at, @absolute_expires_at, @principal, @host, @client_address, @user_agent) ON CONFLICT (id) DO NOTHING`,
+          `INSERT INTO ${d.tables.sessions} (${SESSION_COLUMNS.join(', ')}) VALUES (${SESSION_COLUMNS.map((c) => `@${c}`).join(', ')}) ON CONFLICT (id) DO NOTHING`,
         )
         .run(toRow(meta));
       if (result.changes === 0) throw new UnisessionError('UNISESSION_SESSION_EXISTS', meta.id);
@@ -101,19 +118,76 @@ export const sqliteBackend: Backend<Db> = {
   },
 
   listing: {
-    async list(d, filter) {
-      const { where, params } = sqlFilter(filter, '?');
+    async list(d, query) {
       // Bound like every other value: the text of a statement never carries a caller's input.
-      const rows = d
-        .sql(`SELECT * FROM ${d.tables.sessions} ${where} ORDER BY id LIMIT ?`)
-        .all(...params, filter.limit + 1) as SessionRow[];
-      return pageOf(rows.map(toMeta), filter.limit);
+      return collectPage(query, async (after, limit) => {
+        const { text, params } = sqlPage(d.tables.sessions, { ...query, after }, limit, '?');
+        return (d.sql(text).all(...params) as SessionRow[]).map(toMeta);
+      });
     },
     async count(d, filter) {
       const { where, params } = sqlFilter(filter, '?');
+      if (needsAddressCheck(filter)) {
+        let n = 0;
+        for (const row of d.sql(`SELECT * FROM ${d.tables.sessions} ${where}`).iterate(...params))
+          if (matches(toMeta(row as SessionRow), filter)) n++;
+        return n;
+      }
       return (
         d.sql(`SELECT count(*) AS n FROM ${d.tables.sessions} ${where}`).get(...params) as { n: number }
       ).n;
+    },
+  },
+
+  stats: {
+    async compute(d, query) {
+      const [live, hosts, expired] = statsStatements(d.tables, query, '?');
+      return statsFromRows(
+        query,
+        d.sql(live!.text).get(...live!.params) as Record<string, unknown>,
+        d.sql(hosts!.text).all(...hosts!.params) as Array<Record<string, unknown>>,
+        d.sql(expired!.text).get(...expired!.params) as Record<string, unknown>,
+      );
+    },
+    async noteSweep(d, record) {
+      d.sql(
+        `INSERT INTO ${d.tables.state} (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
+      ).run(LAST_SWEEP, sweepText(record));
+    },
+    async lastSweep(d) {
+      const row = d.sql(`SELECT value FROM ${d.tables.state} WHERE name = ?`).get(LAST_SWEEP) as
+        | { value: string }
+        | undefined;
+      return sweepFromText(row?.value);
+    },
+  },
+
+  audit: {
+    async append(d, entry) {
+      const { audit } = d.tables;
+      d.write(() => {
+        const { lastInsertRowid } = d
+          .sql(
+            `INSERT INTO ${audit} (at, actor, scope, action, target, count, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            entry.at,
+            entry.actor,
+            entry.scope,
+            entry.action,
+            entry.target,
+            entry.count,
+            entry.detail === undefined ? null : JSON.stringify(entry.detail),
+          );
+        // Keeps the newest AUDIT_LOG_LIMIT: a range delete on the primary key.
+        d.sql(`DELETE FROM ${audit} WHERE seq <= ?`).run(Number(lastInsertRowid) - AUDIT_LOG_LIMIT);
+      });
+    },
+    async list(d, limit, before) {
+      const rows = d
+        .sql(`SELECT * FROM ${d.tables.audit} WHERE seq < ? ORDER BY seq DESC LIMIT ?`)
+        .all(before === undefined ? Number.MAX_SAFE_INTEGER : Number(before), limit + 1) as AuditRow[];
+      return rows.map(auditFromRow);
     },
   },
 

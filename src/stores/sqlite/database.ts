@@ -1,6 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { loadDriver } from '../kit/driver.js';
-import { type SqlTables, tablesSql } from '../sql/schema.js';
+import { ADDED_SESSION_COLUMNS, indexesSql, type SqlTables, tablesSql } from '../sql/schema.js';
 
 /** One open database with its prepared statements. better-sqlite3 is synchronous. */
 export class SqliteDatabase {
@@ -53,8 +53,36 @@ export async function openDatabase(options: OpenOptions, tables: SqlTables): Pro
   // A pragma cannot take a parameter; busyTimeout was checked to be an integer at creation.
   db.pragma(`busy_timeout = ${options.busyTimeout}`);
   db.pragma('foreign_keys = ON');
-  db.exec(tablesSql(options.group, tables, { integer: 'INTEGER', attributesSuffix: ' WITHOUT ROWID' }));
+  db.exec(
+    tablesSql(tables, {
+      integer: 'INTEGER',
+      attributesSuffix: ' WITHOUT ROWID',
+      serial: 'INTEGER PRIMARY KEY AUTOINCREMENT',
+    }),
+  );
+  addMissingColumns(db, tables);
+  db.exec(indexesSql(options.group, tables));
   return new SqliteDatabase(db, tables);
+}
+
+/**
+ * Brings a sessions table made by an older release up to date. SQLite has no ADD COLUMN IF
+ * NOT EXISTS, so the columns are read first; in one IMMEDIATE transaction, so two processes
+ * opening the same file at once cannot both add a column.
+ */
+function addMissingColumns(db: BetterSqlite3.Database, tables: SqlTables): void {
+  db.transaction(() => {
+    const present = new Set(
+      (
+        db.prepare(`SELECT name FROM pragma_table_info(?)`).all(tables.sessions.slice(1, -1)) as Array<{
+          name: string;
+        }>
+      ).map((row) => row.name),
+    );
+    for (const [column, type] of ADDED_SESSION_COLUMNS) {
+      if (!present.has(column)) db.exec(`ALTER TABLE ${tables.sessions} ADD COLUMN ${column} ${type}`);
+    }
+  }).immediate();
 }
 
 async function openFile(file: string): Promise<BetterSqlite3.Database> {
