@@ -16,7 +16,7 @@ function redisBackend(layout: RedisLayout, grace: number): Backend<RedisClient> 
   const queries = new RedisQueries(layout);
   const expiry = new RedisExpiry(layout, queries, sessions);
   return {
-    load: (client, id, keys, now) => sessions.load(client, id, keys, now),
+    load: (client, id, keys, now, knownVersion) => sessions.load(client, id, keys, now, knownVersion),
     loadAttributes: (client, id, keys) => sessions.loadAttributes(client, id, keys),
     create: (client, meta, attributes) => sessions.create(client, meta, attributes),
     update: (client, id, change) => sessions.update(client, id, change),
