@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { generateSessionId } from '../../src/core/id.js';
 import type { SessionMeta, Store, StoreCapabilities } from '../../src/core/store.js';
-import { runVersionConformance } from './versions-conformance.js';
+import { runMonitorConformance } from './conformance-monitor.js';
+import { runVersionConformance } from './conformance-versions.js';
 
 export function uniqueGroup(prefix = 't'): string {
   return `${prefix}${randomBytes(4).toString('hex')}`;
@@ -353,6 +354,7 @@ export function runStoreConformance(name: string, makeStore: () => Store | Promi
       assert.equal(racers.filter(Boolean).length, 1);
     });
 
+    runMonitorConformance(() => store);
     runVersionConformance(() => store);
   });
 }

@@ -5,6 +5,7 @@ import { migrate } from '../../src/cli/migrate.js';
 import { postgresStore, postgresTables } from '../../src/stores/postgres.js';
 import { server } from '../helpers/servers.js';
 import { capability, runStoreConformance, sampleMeta, uniqueGroup } from './conformance.js';
+import { OLD_ROW_VALUES, oldSessionsTableSql } from './sql-migration.js';
 
 const url = await server('postgres');
 
@@ -41,8 +42,10 @@ describe('postgres store: schema', () => {
       }
       assert.deepEqual(await tableNames(group), [
         `${group}_attributes`,
+        `${group}_audit`,
         `${group}_leases`,
         `${group}_sessions`,
+        `${group}_state`,
       ]);
       const { rows } = await admin.query('SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY 1', [
         `${group}_sessions`,
@@ -50,10 +53,13 @@ describe('postgres store: schema', () => {
       assert.deepEqual(
         rows.map((row) => row.indexname),
         [
+          `${group}_sessions_accessed`,
           `${group}_sessions_app`,
+          `${group}_sessions_created`,
           `${group}_sessions_expires`,
           `${group}_sessions_pkey`,
           `${group}_sessions_principal`,
+          `${group}_sessions_principal_accessed`,
         ],
       );
     } finally {
@@ -77,12 +83,44 @@ describe('postgres store: schema', () => {
       await migrate({ url, group, schema }); // idempotent
       assert.deepEqual(await tableNames(group, schema), [
         `${group}_attributes`,
+        `${group}_audit`,
         `${group}_leases`,
         `${group}_sessions`,
+        `${group}_state`,
       ]);
       const meta = sampleMeta();
       await store.create(meta, new Map([[':a', '1']]));
       assert.equal((await store.load(meta.id, 'all', Date.now()))?.attributes.get(':a'), '1');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('adds the new metadata columns to a sessions table made by an older release, keeping its rows', async () => {
+    const group = uniqueGroup();
+    const schema = uniqueGroup('o');
+    const table = `"${schema}"."${group}_sessions"`;
+    await admin.query(`CREATE SCHEMA "${schema}"`);
+    await admin.query(oldSessionsTableSql(table, 'BIGINT'));
+    const now = Date.now();
+    await admin.query(
+      `INSERT INTO ${table} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      OLD_ROW_VALUES('old-id', now),
+    );
+    const store = postgresStore({ url, group, schema });
+    try {
+      const old = await store.load('old-id', 'all', Date.now());
+      assert.deepEqual(
+        [old?.meta.principal, old?.meta.createdUrl, old?.meta.lastUrl, old?.meta.lastHost],
+        ['old-user', '', '', ''],
+      );
+      assert.equal(await store.update('old-id', { meta: { lastUrl: '/now', lastHost: 'n2' } }), true);
+      assert.equal((await store.load('old-id', [], Date.now()))?.meta.lastUrl, '/now');
+      const page = await capability(store, 'listing').list({ sort: 'lastAccessedAt' });
+      assert.deepEqual(
+        page.sessions.map((meta) => meta.id),
+        ['old-id'],
+      );
     } finally {
       await store.close();
     }

@@ -85,7 +85,11 @@ describe('redis cluster: sessions on every master', () => {
       assert.deepEqual(loaded?.meta, meta);
       const touchedAt = Date.now();
       const touch = { lastAccessedAt: touchedAt, expiresAt: touchedAt + 90_000 };
-      assert.equal(await store.update(id, { meta: touch, set: attrs({ 'shop:cart': '[1]' }) }), 2, 'version 2');
+      assert.equal(
+        await store.update(id, { meta: touch, set: attrs({ 'shop:cart': '[1]' }) }),
+        2,
+        'version 2',
+      );
       assert.deepEqual(
         (await store.load(id, ['shop:cart'], Date.now()))?.attributes,
         attrs({ 'shop:cart': '[1]' }),
