@@ -12,14 +12,15 @@
  *   framework, with and without a session cookie; and the node:http adapter's reads against
  *   bare node:http.
  *
- * Switches: `--quick` (2 KB and 20 KB only, 1 run of 1 s: a smoke test), `--full` (adds
- * Express + MongoDB). Environment: BENCH_SECONDS (per run, default 2), BENCH_REPS (default 3),
+ * Switches: `--quick` (2 KB and 20 KB only, 1 run of 1 s: a smoke test), `--sessions` (adds
+ * the session-count table, bench/session-count.ts), `--full` (both, and Express + MongoDB). Environment: BENCH_SECONDS (per run, default 2), BENCH_REPS (default 3),
  * BENCH_ONLY (run only suites whose name contains it).
  */
 import { writeFileSync } from 'node:fs';
 import { type Node, startNode, stopNode } from '../test/helpers/processes.js';
 import { costGrowthSvg, type Series } from './chart.js';
 import { type Measurement, measure, seed, storeTraffic } from './load.js';
+import { printCountTable, sessionCountTable } from './session-count.js';
 import type { Shape } from './shapes.js';
 
 type Workload = 'read' | 'write' | 'plain';
@@ -312,5 +313,6 @@ printTable('Requests that never touch the session, and node:http reads', overhea
 const jsonAt = process.argv.indexOf('--json');
 if (jsonAt !== -1)
   writeFileSync(process.argv[jsonAt + 1]!, JSON.stringify([...growth, ...overhead], null, 2));
+if (process.argv.includes('--sessions') || FULL) printCountTable(await sessionCountTable());
 if (!process.argv.includes('--no-svg') && growth.length > 0)
   writeFileSync(new URL('../docs/bench-cost-growth.svg', import.meta.url), chart(growth));

@@ -1,7 +1,9 @@
 /**
  * A node:http benchmark contestant, in a process of its own: unisession's node adapter
  * (`unisession-node`) or the same server without sessions (`bare-node`). Env: SYSTEM,
- * STORE_URL, SHAPE. Same routes as express-server.ts. Prints "listening <port>".
+ * STORE_URL, SHAPE; GROUP (sessions seeded by bench/session-count.ts, kept) or none (a new,
+ * empty group); SQLITE_FILE to use SQLite instead of Redis. Same routes as express-server.ts.
+ * Prints "listening <port>".
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,19 +18,23 @@ const system = process.env.SYSTEM ?? '';
 const storeUrl = process.env.STORE_URL ?? '';
 const shape = (process.env.SHAPE ?? 'strings') as Shape;
 const takeStoreTraffic = meterStoreTraffic(Number(new URL(storeUrl).port));
+const sqliteFile = process.env.SQLITE_FILE;
 
 type Attach = (req: IncomingMessage, res: ServerResponse) => Session | undefined;
 
 async function sessions(): Promise<Attach> {
   if (system === 'bare-node') return () => undefined;
   if (system !== 'unisession-node') throw new Error(`unknown SYSTEM ${system}`);
-  await clearRedisPrefix(storeUrl, 'benchn:');
+  const group = process.env.GROUP ?? 'benchn';
+  if (!process.env.GROUP && !sqliteFile) await clearRedisPrefix(storeUrl, `${group}:`);
   const { nodeSessions } = await library<typeof import('../src/adapters/node.js')>('adapters/node.js');
   const { redisStore } = await library<typeof import('../src/stores/redis.js')>('stores/redis.js');
+  const { sqliteStore } = await library<typeof import('../src/stores/sqlite.js')>('stores/sqlite.js');
   const node = nodeSessions({
     app: 'bench',
     secret: 'bench',
-    store: redisStore({ url: storeUrl, group: 'benchn' }),
+    sweeper: false,
+    store: sqliteFile ? sqliteStore({ file: sqliteFile, group }) : redisStore({ url: storeUrl, group }),
     cookie: { persistent: true },
     cache: CACHE,
   });
