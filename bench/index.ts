@@ -111,8 +111,8 @@ async function startAll(specs: Array<Parameters<typeof start>>): Promise<Contest
 }
 
 /** Store bytes per request, over sequential requests (so nothing else is on the socket). */
-async function traffic(contestant: Contestant, path: string) {
-  const { base, cookies } = contestant;
+async function traffic(contestant: Contestant, path: string, cookies = contestant.cookies) {
+  const { base } = contestant;
   await storeTraffic(base);
   for (let i = 0; i < BYTE_SAMPLE; i++) {
     await fetch(`${base}${path}`, { headers: { cookie: cookies[i % cookies.length]! } });
@@ -142,7 +142,7 @@ async function compare(
   contestants: Array<{ contestant: Contestant; path: string; label?: string; cookies?: string[] }>,
 ): Promise<Row[]> {
   const bytes: Array<Awaited<ReturnType<typeof traffic>>> = [];
-  for (const { contestant, path } of contestants) bytes.push(await traffic(contestant, path));
+  for (const { contestant, path, cookies } of contestants) bytes.push(await traffic(contestant, path, cookies));
   for (const { contestant, path, cookies } of contestants)
     await measure(contestant.base, path, cookies ?? contestant.cookies, 1);
   const runs: Array<Array<Awaited<ReturnType<typeof run>>>> = contestants.map(() => []);
