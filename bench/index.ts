@@ -142,7 +142,8 @@ async function compare(
   contestants: Array<{ contestant: Contestant; path: string; label?: string; cookies?: string[] }>,
 ): Promise<Row[]> {
   const bytes: Array<Awaited<ReturnType<typeof traffic>>> = [];
-  for (const { contestant, path, cookies } of contestants) bytes.push(await traffic(contestant, path, cookies));
+  for (const { contestant, path, cookies } of contestants)
+    bytes.push(await traffic(contestant, path, cookies));
   for (const { contestant, path, cookies } of contestants)
     await measure(contestant.base, path, cookies ?? contestant.cookies, 1);
   const runs: Array<Array<Awaited<ReturnType<typeof run>>>> = contestants.map(() => []);
