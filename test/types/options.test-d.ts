@@ -81,6 +81,20 @@ export const secure: CookieOptions = {
   secure: 'yes',
 };
 
+export function cacheTypes(manager: SessionManager, store: Store): void {
+  expectTypeOf(manager.cacheUsage).toEqualTypeOf<
+    { sessions: number; bytes: number; maxBytes: number } | undefined
+  >();
+  // @ts-expect-error the usage is read-only
+  manager.cacheUsage = undefined;
+  // A versioned store answers a version; `update` is false, or true / the version.
+  expectTypeOf(store.load).parameter(3).toEqualTypeOf<number | undefined>();
+  expectTypeOf(store.update).returns.resolves.toEqualTypeOf<boolean | number>();
+  expectTypeOf<NonNullable<Awaited<ReturnType<Store['load']>>>['version']>().toEqualTypeOf<
+    number | undefined
+  >();
+}
+
 export function factoryTypes(): void {
   expectTypeOf(createSessionManager).parameter(0).toEqualTypeOf<SessionOptions>();
   expectTypeOf(createSessionManager).returns.toEqualTypeOf<SessionManager>();
