@@ -368,7 +368,8 @@ export interface Store extends StoreCapabilities {
 
   /**
    * Applies one delta. Returns false (and writes nothing) if the session no longer exists;
-   * otherwise the version after the write when the store keeps versions, else true.
+   * otherwise the version after the write when the store keeps versions, else true. Never 0:
+   * a session still at version 0 (from before versions) reports true, so `if (!applied)` is safe.
    */
   update(id: string, change: SessionChange): Promise<boolean | number>;
 

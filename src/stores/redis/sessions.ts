@@ -162,7 +162,8 @@ export class RedisSessions {
         ...remove,
       ],
     );
-    return status === 'ok' ? versionOf(payload[0]) : false;
+    // A hash from before versions stays at 0 through touches: report "applied" as true, never a falsy 0.
+    return status === 'ok' ? versionOf(payload[0]) || true : false;
   }
 
   async destroy(client: RedisClient, id: string) {

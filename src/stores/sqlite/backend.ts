@@ -71,7 +71,8 @@ export const sqliteBackend: Backend<Db> = {
       const version = updateVersioned(d, id, change);
       if (version === null) return false;
       writeAttributes(d, id, change.set, change.remove);
-      return version;
+      // A row from before versions stays at 0 through touches: "applied" is then true, never a falsy 0.
+      return version || true;
     });
   },
 
