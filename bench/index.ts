@@ -46,7 +46,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 1 : 2));
 const REPS = Number(process.env.BENCH_REPS ?? (QUICK ? 1 : 3));
 const ONLY = process.env.BENCH_ONLY ?? '';
 const SIZES = QUICK ? [2048, 20480] : [200, 2048, 20480, 204800];
-const OBJECT_SIZES = QUICK ? [2048] : [2048, 20480];
+const OBJECT_SIZES = (process.env.BENCH_OBJECT_SIZES ?? (QUICK ? '2048' : '2048,20480'))
+  .split(',')
+  .map(Number);
 const BYTE_SAMPLE = 100;
 /** Sessions per contestant: fewer at 200 KB, where 1000 would be 200 MB per contestant. */
 const sessionsFor = (size: number) => (size >= 204800 ? 200 : 1000);
@@ -291,6 +293,13 @@ function chart(rows: Row[]): string {
 }
 
 const growth: Row[] = [];
+const overhead: Row[] = [];
+const jsonAt = process.argv.indexOf('--json');
+/** Written after every cell, so a long run that is stopped keeps what it measured. */
+const saveRows = () => {
+  if (jsonAt !== -1)
+    writeFileSync(process.argv[jsonAt + 1]!, JSON.stringify([...growth, ...overhead], null, 2));
+};
 for (const suite of suites.filter((s) => s.suite.includes(ONLY))) {
   if (!suite.url) throw new Error(`${suite.suite}: the store URL is not set; run through \`npm run bench\``);
   const cells: Array<[Shape, number]> = [
@@ -300,20 +309,19 @@ for (const suite of suites.filter((s) => s.suite.includes(ONLY))) {
   for (const [shape, size] of cells) {
     growth.push(...(await costGrowthCell(suite, shape, size)));
     console.error(`done: ${suite.suite}, ${shape}, ${sizeLabel(size)}`);
+    saveRows();
   }
 }
-const overhead: Row[] = [];
 if ('overhead'.includes(ONLY) || ONLY === '') {
   for (const framework of ['node', 'express', 'fastify'] as const) {
     overhead.push(...(await overheadCell(framework)));
     console.error(`done: ${framework} overhead`);
+    saveRows();
   }
 }
 printTable('Cost growth: session size, read and write', growth);
 printTable('Requests that never touch the session, and node:http reads', overhead);
-const jsonAt = process.argv.indexOf('--json');
-if (jsonAt !== -1)
-  writeFileSync(process.argv[jsonAt + 1]!, JSON.stringify([...growth, ...overhead], null, 2));
-if (process.argv.includes('--sessions') || FULL) printCountTable(await sessionCountTable());
+saveRows();
 if (!process.argv.includes('--no-svg') && growth.length > 0)
   writeFileSync(new URL('../docs/bench-cost-growth.svg', import.meta.url), chart(growth));
+if (process.argv.includes('--sessions') || FULL) printCountTable(await sessionCountTable());
