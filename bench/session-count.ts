@@ -133,6 +133,7 @@ async function countCell(kind: 'sqlite' | 'redis', count: number, dir: string): 
     await seedSessions(store, EXPIRED, Date.now() - 1000, kind === 'redis' ? 500 : 1);
     const manager = createSessionManager({
       app: 'bench',
+      secret: 'bench',
       store,
       sweeper: { interval: 3_600_000, batchSize: 500 },
     });
