@@ -64,11 +64,11 @@ export function costGrowthSvg(caption: string, panels: Array<{ title: string; se
   const labels = panels[0]?.series.map((s) => s.label) ?? [];
   const legendY = HEIGHT + 10;
   const legend = labels.map((label, i) => {
-    const lx = 20 + (i % 3) * 300;
-    const ly = legendY + Math.floor(i / 3) * 18;
+    const lx = 20 + (i % 2) * WIDTH;
+    const ly = legendY + Math.floor(i / 2) * 18;
     return `<rect x="${lx}" y="${ly}" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/><text x="${lx + 18}" y="${ly + 11}" font-size="12">${xmlText(label)}</text>`;
   });
-  const height = legendY + Math.ceil(labels.length / 3) * 18 + 30;
+  const height = legendY + Math.ceil(labels.length / 2) * 18 + 30;
   const width = WIDTH * panels.length;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="13">
 <rect width="100%" height="100%" fill="white"/>
@@ -77,4 +77,30 @@ ${legend.join('\n')}
 <text x="20" y="${height - 8}" font-size="11" fill="#555">${xmlText(caption)}</text>
 </svg>
 `;
+}
+
+/** A benchmark row, as far as the chart reads it. */
+export interface ChartRow {
+  suite: string;
+  shape: string;
+  size: number;
+  workload: string;
+  system: string;
+  requestsPerSecond: number;
+}
+
+/** The cost-growth chart of a run's rows: the `strings` shape, read and write. */
+export function costGrowthChart(rows: readonly ChartRow[], caption: string): string {
+  const panels = (['read', 'write'] as const).map((workload) => {
+    const series = new Map<string, Series>();
+    for (const row of rows) {
+      if (row.workload !== workload || row.shape !== 'strings') continue;
+      const label = `${row.system} (${row.suite})`;
+      const entry = series.get(label) ?? { label, points: [] };
+      entry.points.push([row.size, row.requestsPerSecond]);
+      series.set(label, entry);
+    }
+    return { title: `${workload}: req/s by session size`, series: [...series.values()] };
+  });
+  return costGrowthSvg(caption, panels);
 }

@@ -18,7 +18,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { type Node, startNode, stopNode } from '../test/helpers/processes.js';
-import { costGrowthSvg, type Series } from './chart.js';
+import { costGrowthChart } from './chart.js';
 import { type Measurement, measure, seed, storeTraffic } from './load.js';
 import { printCountTable, sessionCountTable } from './session-count.js';
 import type { Shape } from './shapes.js';
@@ -277,19 +277,8 @@ function printTable(title: string, rows: Row[]): void {
 }
 
 function chart(rows: Row[]): string {
-  const panels = (['read', 'write'] as const).map((workload) => {
-    const series = new Map<string, Series>();
-    for (const row of rows) {
-      if (row.workload !== workload || row.shape !== 'strings') continue;
-      const label = `${row.system} (${row.suite})`;
-      const entry = series.get(label) ?? { label, points: [] };
-      entry.points.push([row.size, row.requestsPerSecond]);
-      series.set(label, entry);
-    }
-    return { title: `${workload}: req/s by session size`, series: [...series.values()] };
-  });
   const caption = `npm run bench, ${new Date().toISOString().slice(0, 10)}: 10 string attributes, median of ${REPS} runs of ${SECONDS} s; shared 2-core machine`;
-  return costGrowthSvg(caption, panels);
+  return costGrowthChart(rows, caption);
 }
 
 const growth: Row[] = [];
