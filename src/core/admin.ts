@@ -319,7 +319,12 @@ export async function sessionStatistics(
     ...computed,
     app: options.app ?? null,
     at: now,
-    store: { name: context.store.name, ...health },
+    // Generic on purpose: the monitor shows it to its users; the driver's text goes to `error` listeners.
+    store: {
+      name: context.store.name,
+      ...health,
+      ...(health.healthy ? {} : { error: 'the store did not answer the probe' }),
+    },
     sweeper: await sweeperStatus(context, computed.oldestExpiredAt),
   };
 }

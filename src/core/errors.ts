@@ -23,6 +23,10 @@ export const ERROR_CODES = {
     message: 'An argument of a manager or store method is invalid',
   },
   UNISESSION_UNSUPPORTED: { status: 501, message: 'The store does not support this operation' },
+  UNISESSION_TOO_MANY_SESSIONS: {
+    status: 409,
+    message: 'The user has as many sessions as maxSessionsPerPrincipal allows',
+  },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,4 +1,4 @@
-import type { SessionMeta } from './store.js';
+import type { AuditEntry, SessionMeta } from './store.js';
 
 export interface AttributeEvent {
   sessionId: string;
@@ -34,6 +34,8 @@ export interface SessionEvents {
    * measured while someone listens, so it costs nothing otherwise.
    */
   storeOperation: { store: string; op: string; durationMs: number; ok: boolean };
+  /** An administrator's action, as `manager.audit(entry)` recorded it (the monitor's audit log). */
+  audit: { entry: AuditEntry };
   attributeAdded: AttributeEvent & { value: unknown };
   attributeReplaced: AttributeEvent & { value: unknown; oldValue: unknown };
   attributeRemoved: AttributeEvent & { oldValue: unknown };

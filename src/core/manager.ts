@@ -29,15 +29,38 @@ import type {
 import { CachedSessions } from './cached-sessions.js';
 import type { Codec } from './codec.js';
 import type { SessionContext } from './context.js';
+import { UnisessionError } from './errors.js';
 import { type DestroyReason, SessionEmitter, type SessionEventName, type SessionEvents } from './events.js';
 import { instrumentStore } from './instrument.js';
 import { type ResolvedOptions, resolveOptions, type SessionOptions } from './options.js';
 import { pathOf, type RequestInfo, trustPredicate } from './request.js';
 import { Session } from './session.js';
 import { IdSigner } from './signing.js';
-import { type AttributeKey, attributeKey, type ListPage, type SessionMeta, type Store } from './store.js';
+import {
+  type AttributeKey,
+  type AuditEntry,
+  type AuditPage,
+  type AuditQuery,
+  attributeKey,
+  type ListPage,
+  type SessionMeta,
+  type Store,
+} from './store.js';
 import { Sweeper } from './sweeper.js';
-import { checkString, invalidOption } from './validate.js';
+import { type Check, checkArgument, checkString, invalidOption, is, type OptionSpec } from './validate.js';
+
+const isFiniteNumber: Check = (value) =>
+  typeof value === 'number' && Number.isFinite(value) ? undefined : 'a finite number';
+/** What an audit entry holds, for stores without an audit group (those with one check it themselves). */
+const AUDIT_ENTRY: OptionSpec = {
+  at: isFiniteNumber,
+  actor: is.string,
+  scope: is.string,
+  action: is.string,
+  target: is.string,
+  count: isFiniteNumber,
+  detail: is.any,
+};
 
 let warnedNoSecret = false;
 
@@ -73,6 +96,14 @@ export class SessionManager {
     if (options.store === undefined) throw invalidOption('SessionManager', 'store', 'a Store', undefined);
     if (options.codec === undefined) throw invalidOption('SessionManager', 'codec', 'a Codec', undefined);
     warnIfUnsigned(this.options);
+    if (this.options.maxSessionsPerPrincipal && !options.store.principals) {
+      throw invalidOption(
+        'SessionManager',
+        'maxSessionsPerPrincipal',
+        'used with a store that has a principal index',
+        this.options.maxSessionsPerPrincipal.limit,
+      );
+    }
     this.store = options.store;
     this.codec = options.codec;
     this.measured = instrumentStore(this.store, this.events);
@@ -219,6 +250,26 @@ export class SessionManager {
   /** The sweeper's last run (noted in the store by whichever node ran it) and its lag. */
   sweeperStatus(): Promise<SweeperStatus> {
     return sweeperStatus(this.admin);
+  }
+
+  /**
+   * Records an administrator's action: appended to the store's audit log when it has one
+   * (the newest AUDIT_LOG_LIMIT are kept), and fired as `audit` either way, so a store
+   * without the group can still send it to your own log.
+   */
+  async audit(entry: AuditEntry): Promise<void> {
+    const { audit } = this.measured;
+    if (audit) await audit.append(entry);
+    else checkArgument('audit', 'entry', entry, AUDIT_ENTRY);
+    this.events.emit('audit', { entry: { ...entry } });
+  }
+
+  /** A page of the audit log, newest first (needs a store with an `audit` group). */
+  async auditLog(query: AuditQuery = { limit: 100 }): Promise<AuditPage> {
+    const { audit } = this.measured;
+    if (!audit)
+      throw new UnisessionError('UNISESSION_UNSUPPORTED', `the ${this.store.name} store keeps no audit log`);
+    return audit.list(query);
   }
 
   /** Whether the store answers, and how fast: one cheap load of an id that cannot exist. */

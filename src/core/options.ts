@@ -1,4 +1,5 @@
 import { serialize } from 'cookie';
+import type { SessionLimit } from './admin-types.js';
 import { DEFAULT_CACHE_BYTES } from './cache.js';
 import type { Codec } from './codec.js';
 import { UnisessionError } from './errors.js';
@@ -111,6 +112,14 @@ export interface SessionOptions {
    * off. Used with stores that keep versions (see docs/decisions.md). @default { maxBytes: 33_554_432 } (32 MiB)
    */
   cache?: { maxBytes?: number };
+  /**
+   * How many sessions one principal may have at once, checked when a session gets its
+   * principal (at login). A number means `{ limit, policy: 'evict-oldest' }`: the oldest
+   * others are destroyed (reason `evicted`). With `policy: 'refuse'` the commit fails with
+   * UNISESSION_TOO_MANY_SESSIONS (409) and writes nothing. Needs a store with a principal
+   * index. Two logins racing on two nodes may both pass the check. @default none
+   */
+  maxSessionsPerPrincipal?: number | SessionLimit;
 }
 
 export interface ResolvedCookieOptions {
@@ -141,6 +150,7 @@ export interface ResolvedOptions {
   onStoreError: 'fail' | 'continue';
   sweeper: false | { interval: number; batchSize: number };
   cache: { maxBytes: number };
+  maxSessionsPerPrincipal: SessionLimit | undefined;
 }
 
 const APP_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -178,6 +188,18 @@ const isStore: Check = (value) => {
   return undefined;
 };
 
+const LIMIT_EXPECTED = "an integer >= 1 or { limit: integer >= 1, policy: 'evict-oldest' | 'refuse' }";
+const isSessionLimit: Check = (value) => {
+  if (is.positiveInteger(value) === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return LIMIT_EXPECTED;
+  const { limit, policy, ...rest } = value as Record<string, unknown>;
+  const ok =
+    Object.keys(rest).length === 0 &&
+    is.positiveInteger(limit) === undefined &&
+    (policy === 'evict-oldest' || policy === 'refuse');
+  return ok ? undefined : LIMIT_EXPECTED;
+};
+
 /** Every option `SessionOptions` has, with its check. Adapter-only options never reach it. */
 const SESSION_OPTIONS: OptionSpec = {
   app: is.matching(APP_PATTERN, `an app code matching ${APP_PATTERN}`),
@@ -208,6 +230,7 @@ const SESSION_OPTIONS: OptionSpec = {
   onStoreError: is.oneOf('fail', 'continue'),
   sweeper: is.object({ interval: is.positive, batchSize: is.positiveInteger }, is.oneOf(false)),
   cache: is.object({ maxBytes: is.nonNegativeInteger }),
+  maxSessionsPerPrincipal: isSessionLimit,
 };
 
 /**
@@ -307,5 +330,9 @@ export function resolveOptions(options: SessionOptions, storeGroup?: string): Re
         ? false
         : { interval: sweeper.interval ?? 60_000, batchSize: sweeper.batchSize ?? 500 },
     cache: { maxBytes: options.cache?.maxBytes ?? DEFAULT_CACHE_BYTES },
+    maxSessionsPerPrincipal:
+      typeof options.maxSessionsPerPrincipal === 'number'
+        ? { limit: options.maxSessionsPerPrincipal, policy: 'evict-oldest' }
+        : options.maxSessionsPerPrincipal,
   };
 }

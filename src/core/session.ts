@@ -1,7 +1,9 @@
+import type { Device } from './admin-types.js';
 import { type AttributeDelta, AttributeTable } from './attributes.js';
 import type { SessionLoad } from './cached-sessions.js';
 import { expiryAt, planCommit } from './commit-plan.js';
 import type { SessionContext } from './context.js';
+import { enforceSessionLimit, listDevices, revokeDevice, revokeOthers } from './devices.js';
 import { isUnisessionError, storeUnavailable, UnisessionError } from './errors.js';
 import { generateSessionId } from './id.js';
 import { checkName } from './names.js';
@@ -231,6 +233,34 @@ export class Session {
   }
 
   /**
+   * This user's live sessions, for an "active sessions" page: device (parsed from the user
+   * agent), address, last seen, and which one is this. Another session's id is masked; its
+   * `handle` is what `revokeDevice` takes. [] while the session has no principal. Needs a
+   * store with a principal index (UNISESSION_UNSUPPORTED otherwise).
+   */
+  async devices(): Promise<Device[]> {
+    const meta = await this.ready();
+    return listDevices(this.context, { ...meta, ...this.metaPatch });
+  }
+
+  /** Signs this user out of every other session (reason 'revoked'). Returns how many ended. */
+  async revokeOtherSessions(): Promise<number> {
+    const meta = await this.ready();
+    return revokeOthers(this.context, { ...meta, ...this.metaPatch });
+  }
+
+  /**
+   * Ends another session of this user by the `handle` that `devices()` gave. False when no
+   * other session of this user has it (it ended already, or the handle is foreign); the
+   * current session is ended with `invalidate()`, not here.
+   */
+  async revokeDevice(handle: string): Promise<boolean> {
+    if (typeof handle !== 'string') throw invalidArgument('revokeDevice', 'handle', 'a string', handle);
+    const meta = await this.ready();
+    return revokeDevice(this.context, { ...meta, ...this.metaPatch }, handle);
+  }
+
+  /**
    * Changes this session's sliding lifetime in ms (e.g. "remember me"); 0 means no expiry by
    * inactivity. Anything but a finite number >= 0 throws UNISESSION_INVALID_ARGUMENT.
    */
@@ -361,6 +391,9 @@ export class Session {
       now: Date.now(),
       access: { url: this.requestPath(), host: this.context.host },
     });
+    // At login (a principal being set), before anything is written: refusing writes nothing.
+    const principal = plan.write === 'nothing' ? undefined : plan.patch?.principal;
+    if (typeof principal === 'string') await enforceSessionLimit(this.context, meta.id, principal);
     if (plan.write === 'create') await this.create(meta, plan.patch, delta);
     else if (plan.write === 'update') await this.update(meta, plan.patch, delta);
     if (this.context.events.has('committed')) {

@@ -4,6 +4,7 @@ import { defineStore } from './kit/define.js';
 import { createClient, type RedisClient, whenReady } from './redis/client.js';
 import { RedisExpiry } from './redis/expiry.js';
 import { META_FIELDS, RedisLayout } from './redis/layout.js';
+import { RedisMonitor } from './redis/monitor.js';
 import { type RedisStoreOptions, resolveRedisOptions } from './redis/options.js';
 import { RedisQueries } from './redis/queries.js';
 import { RedisSessions } from './redis/sessions.js';
@@ -15,6 +16,8 @@ function redisBackend(layout: RedisLayout, grace: number): Backend<RedisClient> 
   const sessions = new RedisSessions(layout, grace);
   const queries = new RedisQueries(layout);
   const expiry = new RedisExpiry(layout, queries, sessions);
+  const monitor = new RedisMonitor(layout, queries);
+  queries.rangeCount = (client, filter) => monitor.countByRange(client, filter);
   return {
     load: (client, id, keys, now, knownVersion) => sessions.load(client, id, keys, now, knownVersion),
     loadAttributes: (client, id, keys) => sessions.loadAttributes(client, id, keys),
@@ -32,6 +35,15 @@ function redisBackend(layout: RedisLayout, grace: number): Backend<RedisClient> 
     },
     sweeping: { sweep: (client, now, limit) => expiry.sweep(client, now, limit) },
     leases: { acquire: (client, ...lease) => expiry.acquireLease(client, ...lease) },
+    stats: {
+      compute: (client, query) => monitor.stats(client, query),
+      noteSweep: (client, record) => monitor.noteSweep(client, record),
+      lastSweep: (client) => monitor.lastSweep(client),
+    },
+    audit: {
+      append: (client, entry) => monitor.appendAudit(client, entry),
+      list: (client, limit, before) => monitor.listAudit(client, limit, before),
+    },
   };
 }
 

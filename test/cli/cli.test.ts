@@ -30,7 +30,7 @@ it('unisession migrate creates the PostgreSQL tables of a group, and can run aga
     );
     assert.deepEqual(
       rows.map((row) => row.tablename),
-      [`${group}_attributes`, `${group}_leases`, `${group}_sessions`],
+      [`${group}_attributes`, `${group}_audit`, `${group}_leases`, `${group}_sessions`, `${group}_state`],
     );
   } finally {
     await client.end();

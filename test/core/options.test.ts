@@ -335,6 +335,7 @@ describe('store and codec factories (16)', () => {
       onStoreError: 'continue',
       sweeper: false,
       cache: { maxBytes: 0 },
+      maxSessionsPerPrincipal: { limit: 3, policy: 'refuse' },
     };
     create(all);
   });

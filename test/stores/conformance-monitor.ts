@@ -130,6 +130,11 @@ export function runMonitorConformance(getStore: () => Store): void {
     await expect({ id: sessions.bob.id }, ['bob'], 'id');
     await expect({ idPrefix: sessions.bob.id.slice(0, 12) }, ['bob'], 'idPrefix');
     await expect({ idPrefix: '%' }, [], 'a LIKE wildcard matches literally');
+    const swapCase = (text: string) =>
+      [...text].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join('');
+    const flipped = swapCase(sessions.bob.id.slice(0, 12));
+    if (flipped !== sessions.bob.id.slice(0, 12))
+      await expect({ idPrefix: flipped }, [], 'idPrefix is case-sensitive');
     await expect({ clientAddress: '10.1.2.3' }, ['alice'], 'exact address');
     await expect(
       { clientAddress: '10.1.0.0/16' },

@@ -6,11 +6,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UnisessionError } from '../../src/core/errors.js';
+import { isAddressFilter, parseAddressFilter } from '../../src/stores/kit/address.js';
 import type { Backend } from '../../src/stores/kit/backend.js';
 import { defineStore, type StoreDefinition } from '../../src/stores/kit/define.js';
 import { loadDriver } from '../../src/stores/kit/driver.js';
 import { lazyHandle } from '../../src/stores/kit/lazy.js';
-import { matches, pageOf } from '../../src/stores/kit/paging.js';
+import { decodeCursor, encodeCursor, ID_ORDER, matches, pageOf } from '../../src/stores/kit/paging.js';
 import { capability, sampleMeta } from './conformance.js';
 
 const unavailable = { code: 'UNISESSION_STORE_UNAVAILABLE' };
@@ -210,10 +211,92 @@ describe('store kit: paging', () => {
     assert.ok(matches({ ...meta, expiresAt: null }, { aliveAt: Number.MAX_SAFE_INTEGER }));
   });
 
-  it('cuts a page from one more than a page, with the cursor to the next', () => {
+  it('cuts a page from one more than a page, with an opaque cursor to the next', () => {
     const metas = ['a', 'b', 'c'].map((id) => sampleMeta({ id }));
-    assert.deepEqual(pageOf(metas, 2), { sessions: metas.slice(0, 2), next: 'b' });
+    const page = pageOf(metas, 2);
+    assert.deepEqual(page.sessions, metas.slice(0, 2));
+    assert.deepEqual(decodeCursor('t', page.next!, ID_ORDER), { value: null, id: 'b' });
     assert.deepEqual(pageOf(metas, 3), { sessions: metas });
     assert.deepEqual(pageOf([], 3), { sessions: [] });
+  });
+
+  it('encodes a cursor for its sort and order only, and refuses forged ones', () => {
+    const meta = sampleMeta({ id: 'x.y:z', lastAccessedAt: 1700000000123 });
+    const byAccess = { sort: 'lastAccessedAt', order: 'desc' } as const;
+    const cursor = encodeCursor(meta, byAccess);
+    assert.match(cursor, /^[A-Za-z0-9_-]+$/);
+    assert.deepEqual(decodeCursor('t', cursor, byAccess), { value: 1700000000123, id: 'x.y:z' });
+    for (const other of [
+      ID_ORDER,
+      { sort: 'lastAccessedAt', order: 'asc' } as const,
+      { sort: 'createdAt', order: 'desc' } as const,
+    ]) {
+      assert.throws(() => decodeCursor('t', cursor, other), { code: 'UNISESSION_INVALID_ARGUMENT' });
+    }
+    for (const forged of [
+      '',
+      '!!',
+      Buffer.from('c1.ld.abc.x').toString('base64url'),
+      Buffer.from('c1.id.5.x').toString('base64url'),
+    ]) {
+      assert.throws(
+        () => decodeCursor('t', forged, byAccess.sort === 'lastAccessedAt' ? byAccess : ID_ORDER),
+        {
+          code: 'UNISESSION_INVALID_ARGUMENT',
+        },
+      );
+    }
+    assert.throws(
+      () => decodeCursor('t', Buffer.from('c1.ia.5.x').toString('base64url'), ID_ORDER),
+      {
+        code: 'UNISESSION_INVALID_ARGUMENT',
+      },
+      'an id cursor carries no time',
+    );
+  });
+});
+
+describe('store kit: client addresses', () => {
+  it('matches exact addresses and CIDR blocks, IPv4, IPv6 and IPv4-mapped IPv6', () => {
+    const cases: Array<[string, string, boolean]> = [
+      ['10.1.2.3', '10.1.2.3', true],
+      ['10.1.2.3', '10.1.2.30', false],
+      ['10.0.0.0/8', '10.200.1.1', true],
+      ['10.0.0.0/8', '11.0.0.1', false],
+      ['10.1.0.0/17', '10.1.127.255', true],
+      ['10.1.0.0/17', '10.1.128.0', false],
+      ['10.0.0.0/8', '::ffff:10.9.9.9', true],
+      ['::ffff:10.0.0.0/104', '10.3.3.3', true],
+      ['0.0.0.0/0', '8.8.8.8', true],
+      ['0.0.0.0/0', '2001:db8::1', false],
+      ['2001:db8::/32', '2001:db8:ffff::1', true],
+      ['2001:db8::/32', '2001:db9::1', false],
+      ['2001:db8::1', '2001:0db8:0000::0001', true],
+      ['::1', '::1', true],
+      ['fe80::/10', 'fe80::1%eth0', true],
+      ['10.0.0.0/8', 'not an address', false],
+      ['10.0.0.0/8', '', false],
+    ];
+    for (const [filter, address, expected] of cases) {
+      assert.equal(parseAddressFilter(filter)?.matches(address), expected, `${filter} ~ ${address}`);
+    }
+  });
+
+  it('refuses what is neither an address nor a block, and gives a text prefix only where one is exact', () => {
+    for (const bad of [
+      '10.0.0.0/33',
+      '10.0.0/8',
+      'ten',
+      '2001:db8::/129',
+      '10.0.0.0/-1',
+      '10.0.0.0/08x',
+      '',
+    ]) {
+      assert.equal(isAddressFilter(bad), false, bad);
+    }
+    assert.equal(parseAddressFilter('10.1.0.0/16')?.prefix, '10.1.');
+    assert.equal(parseAddressFilter('10.1.0.0/17')?.prefix, '', 'not on an octet: no text prefix');
+    assert.equal(parseAddressFilter('2001:db8::/32')?.prefix, '');
+    assert.equal(parseAddressFilter('10.1.2.3')?.prefix, '10.1.2.3');
   });
 });

@@ -208,6 +208,71 @@ describe('redis store: layout, expiry, stale indexes', () => {
     assert.equal(await store.destroy(gone.id), null);
   });
 
+  it("keeps the monitor's indexes in step with create, touch, principal, rename and destroy, leaving nothing behind", async () => {
+    const app = `mon${generateSessionId().slice(0, 6)}`;
+    const keys = (name: 'acc' | 'created' | 'auth' | 'who' | 'hosts') => layout.appIndex(app, name);
+    const meta = sampleMeta({ app, host: 'node-x', createdAt: 1000, lastAccessedAt: 2000 });
+    await store.create(meta, new Map());
+    assert.equal(await raw.zscore(keys('acc'), meta.id), '2000');
+    assert.equal(await raw.zscore(keys('created'), meta.id), '1000');
+    assert.equal(await raw.zscore(keys('auth'), meta.id), null, 'anonymous: not in the auth index');
+    assert.deepEqual(await raw.smembers(keys('hosts')), ['node-x']);
+    assert.equal(await raw.zscore(layout.hostIndex(app, 'node-x'), meta.id), String(meta.expiresAt));
+    await store.update(meta.id, { meta: { principal: 'ann' } });
+    assert.equal(
+      await raw.zscore(keys('auth'), meta.id),
+      '2000',
+      'a principal joins the auth index at its access time',
+    );
+    assert.equal(await raw.hget(keys('who'), meta.id), 'ann');
+    const later = Date.now() + 120_000;
+    await store.update(meta.id, { meta: { lastAccessedAt: 3000, expiresAt: later } });
+    assert.equal(await raw.zscore(keys('acc'), meta.id), '3000');
+    assert.equal(await raw.zscore(keys('auth'), meta.id), '3000');
+    assert.equal(await raw.zscore(layout.hostIndex(app, 'node-x'), meta.id), String(later));
+    const renamed = generateSessionId();
+    await store.rename(meta.id, renamed);
+    for (const name of ['acc', 'created', 'auth'] as const) {
+      assert.equal(await raw.zscore(keys(name), meta.id), null, `${name}: old id gone`);
+      assert.notEqual(await raw.zscore(keys(name), renamed), null, `${name}: new id there`);
+    }
+    await store.update(renamed, { meta: { principal: null } });
+    assert.equal(await raw.zscore(keys('auth'), renamed), null);
+    assert.equal(await raw.hget(keys('who'), renamed), null);
+    await store.destroy(renamed);
+    for (const name of ['acc', 'created', 'auth'] as const)
+      assert.equal(await raw.zcard(keys(name)), 0, name);
+    assert.equal(await raw.hlen(keys('who')), 0);
+    assert.equal(await raw.zcard(layout.hostIndex(app, 'node-x')), 0);
+  });
+
+  it("indexes a session written before the monitor's indexes existed at its next recorded access", async () => {
+    const app = `old${generateSessionId().slice(0, 6)}`;
+    const meta = sampleMeta({
+      app,
+      principal: 'old-user',
+      host: 'node-old',
+      createdAt: 1000,
+      lastAccessedAt: 2000,
+    });
+    await store.create(meta, new Map());
+    // What an older release left: the hash and the id/expiry/principal indexes only.
+    for (const name of ['acc', 'created', 'auth'] as const)
+      await raw.zrem(layout.appIndex(app, name), meta.id);
+    await raw.hdel(layout.appIndex(app, 'who'), meta.id);
+    await raw.zrem(layout.hostIndex(app, 'node-old'), meta.id);
+    const stats = capability(store, 'stats');
+    const query = { now: Date.now(), app, onlineSince: 0, idleBounds: [], ageBounds: [] };
+    assert.equal((await stats.compute(query)).usersOnline, 0, 'not indexed yet');
+    const now = Date.now();
+    await store.update(meta.id, { meta: { lastAccessedAt: now, expiresAt: now + 60_000 } });
+    const after = await stats.compute({ ...query, now: Date.now() });
+    assert.equal(after.usersOnline, 1);
+    assert.equal(after.authenticated, 1);
+    assert.deepEqual(after.perHost, [{ host: 'node-old', sessions: 1 }]);
+    assert.equal(await raw.zscore(layout.appIndex(app, 'created'), meta.id), '1000');
+  });
+
   it('does not sweep a session touched after its index entry was read', async () => {
     const app = `touch${generateSessionId().slice(0, 6)}`;
     const meta = sampleMeta({ app, expiresAt: Date.now() + 60_000 });

@@ -42,6 +42,7 @@ export const everyOption: Required<Omit<SessionOptions, 'store' | 'codec'>> = {
   onStoreError: 'continue',
   sweeper: { interval: 60_000, batchSize: 500 },
   cache: { maxBytes: 33_554_432 },
+  maxSessionsPerPrincipal: 5,
 };
 
 export const cacheOff: SessionOptions = { app: 'shop', cache: { maxBytes: 0 } };

@@ -1,6 +1,6 @@
 import type { ClientSession, UpdateFilter } from 'mongodb';
 import { UnisessionError } from '../../core/errors.js';
-import type { SessionMeta } from '../../core/store.js';
+import { AUDIT_LOG_LIMIT, type AuditEntry, type SessionMeta, type SweepRecord } from '../../core/store.js';
 import type { Backend } from '../kit/backend.js';
 import { collectPage, matches } from '../kit/paging.js';
 import {
@@ -17,6 +17,7 @@ import {
 } from './layout.js';
 import type { MongodbSettings } from './options.js';
 import { inTransaction, isDuplicateKey, type MongoHandles } from './setup.js';
+import { mongoStats } from './stats.js';
 
 const metaOnly = { projection: { meta: 1 } } as const;
 
@@ -148,6 +149,57 @@ export function mongodbBackend(settings: MongodbSettings): Backend<MongoHandles>
     },
 
     sweeping: { sweep },
+
+    stats: {
+      compute: mongoStats,
+      async noteSweep({ state }, record) {
+        await state.updateOne({ _id: 'lastSweep' }, { $set: { value: { ...record } } }, { upsert: true });
+      },
+      async lastSweep({ state }) {
+        const doc = await state.findOne({ _id: 'lastSweep' });
+        const value = doc?.value as Partial<SweepRecord> | undefined;
+        if (typeof value?.at !== 'number' || typeof value.holder !== 'string') return null;
+        return {
+          at: value.at,
+          removed: Number(value.removed ?? 0),
+          durationMs: Number(value.durationMs ?? 0),
+          holder: value.holder,
+        };
+      },
+    },
+
+    audit: {
+      async append({ audit, state }, entry) {
+        // The sequence orders the log and makes the trim a range delete on _id.
+        const counter = await state.findOneAndUpdate(
+          { _id: 'auditSeq' },
+          { $inc: { seq: 1 } },
+          { upsert: true, returnDocument: 'after' },
+        );
+        const seq = Number(counter?.seq ?? 1);
+        await audit.insertOne({ _id: seq, ...entry });
+        await audit.deleteMany({ _id: { $lte: seq - AUDIT_LOG_LIMIT } });
+      },
+      async list({ audit }, limit, before) {
+        const docs = await audit
+          .find(before === undefined ? {} : { _id: { $lt: Number(before) } })
+          .sort({ _id: -1 })
+          .limit(limit + 1)
+          .toArray();
+        return docs.map(({ _id, ...fields }) => {
+          const entry: AuditEntry = {
+            at: Number(fields.at),
+            actor: String(fields.actor),
+            scope: String(fields.scope),
+            action: String(fields.action),
+            target: String(fields.target),
+            count: Number(fields.count),
+          };
+          if (fields.detail) entry.detail = fields.detail;
+          return { position: String(_id), entry };
+        });
+      },
+    },
 
     leases: {
       async acquire({ leases }, name, holder, ttlMs, now) {

@@ -15,11 +15,32 @@ export interface LeaseDoc {
   expiresAt: number;
 }
 
+/** One audit-log entry; `_id` is its sequence number, from the `auditSeq` counter. */
+export interface AuditDoc {
+  _id: number;
+  at: number;
+  actor: string;
+  scope: string;
+  action: string;
+  target: string;
+  count: number;
+  detail?: Record<string, string | number | boolean>;
+}
+
+/** Small named values of the group: the last sweep, the audit sequence. */
+export interface StateDoc {
+  _id: string;
+  value?: unknown;
+  seq?: number;
+}
+
 /** What the store's operations work with, once set up. */
 export interface MongoHandles {
   client: MongoClient;
   sessions: Collection<SessionDoc>;
   leases: Collection<LeaseDoc>;
+  audit: Collection<AuditDoc>;
+  state: Collection<StateDoc>;
   /** Whether the server runs multi-document transactions (see `supportsTransactions`). */
   transactions: boolean;
 }
@@ -40,7 +61,9 @@ export async function openHandles(settings: MongodbSettings): Promise<MongoHandl
     const sessions = db.collection<SessionDoc>(`${settings.group}_sessions`, collection);
     await ensureIndexes(sessions as unknown as Collection<Document>, db, settings);
     const leases = db.collection<LeaseDoc>(`${settings.group}_leases`, collection);
-    return { client, sessions, leases, transactions: await supportsTransactions(db) };
+    const audit = db.collection<AuditDoc>(`${settings.group}_audit`, collection);
+    const state = db.collection<StateDoc>(`${settings.group}_state`, collection);
+    return { client, sessions, leases, audit, state, transactions: await supportsTransactions(db) };
   } catch (error) {
     if (!settings.client) await client.close().catch(() => undefined);
     throw error;
@@ -87,6 +110,10 @@ export async function ensureIndexes(sessions: Collection<Document>, db: Db, plan
     // Per-app listing pages by _id.
     { key: { 'meta.app': 1, _id: 1 }, name: 'app_id' },
     { key: { 'meta.lastAccessedAt': 1 }, name: 'lastAccessedAt' },
+    // The monitor's orders (ties by _id), and a user's sessions newest first.
+    { key: { 'meta.lastAccessedAt': 1, _id: 1 }, name: 'lastAccessedAt_id' },
+    { key: { 'meta.createdAt': 1, _id: 1 }, name: 'createdAt_id' },
+    { key: { 'meta.principal': 1, 'meta.lastAccessedAt': 1 }, name: 'principal_lastAccessedAt' },
   ]);
   if (plan.ttlGraceSeconds === null) return;
   const ttl = { key: { expireAt: 1 }, name: 'expireAt_ttl', expireAfterSeconds: plan.ttlGraceSeconds };

@@ -9,6 +9,12 @@ import type { AttributeKey, SessionMeta } from '../../core/store.js';
  *   G:#idx{G}:exp:<app>         sorted set: id -> expiresAt (+inf when it never expires)
  *   G:#idx{G}:ids:<app>         sorted set: id -> 0, read in id order (ZRANGEBYLEX) for paging
  *   G:#idx{G}:principal:<p>     set: the ids of a principal's sessions
+ *   G:#idx{G}:app:<app>:acc     sorted set: id -> lastAccessedAt (time-ordered listing, idle stats)
+ *   G:#idx{G}:app:<app>:created sorted set: id -> createdAt
+ *   G:#idx{G}:app:<app>:auth    sorted set: id -> lastAccessedAt, sessions with a principal
+ *   G:#idx{G}:app:<app>:who     hash: id -> principal (distinct users online)
+ *   G:#idx{G}:app:<app>:hosts   set: creating hosts; ...:host:<h> sorted set id -> expiresAt
+ *   G:#idx{G}:audit             sorted set: seq -> entry JSON (the audit log); audit-seq, last-sweep
  *   G:#lease:<name>             hash: holder and end of a lease
  *
  * Session keys start with `G:{` and every other key with `G:#`, so no id, app or principal
@@ -42,6 +48,29 @@ export class RedisLayout {
 
   principal(principal: string): string {
     return `${this.indexPrefix}principal:${principal}`;
+  }
+
+  /** The monitor's indexes of one app (see scripts.ts `apply_ops`): `acc`, `created`, `auth`, `who`, `hosts`, `host:<h>`. */
+  appIndex(app: string, name: 'acc' | 'created' | 'auth' | 'who' | 'hosts'): string {
+    return `${this.indexPrefix}app:${app}:${name}`;
+  }
+
+  hostIndex(app: string, host: string): string {
+    return `${this.indexPrefix}app:${app}:host:${host}`;
+  }
+
+  /** The group's audit log (a list, newest first) and its sequence, in the index slot. */
+  get audit(): string {
+    return `${this.indexPrefix}audit`;
+  }
+
+  get auditSequence(): string {
+    return `${this.indexPrefix}audit-seq`;
+  }
+
+  /** The last sweeper run, as JSON. */
+  get lastSweep(): string {
+    return `${this.indexPrefix}last-sweep`;
   }
 
   lease(name: string): string {

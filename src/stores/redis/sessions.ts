@@ -140,7 +140,12 @@ export class RedisSessions {
     const remove = (change.remove ?? []).map(checkAttributeKey);
     const patch = change.meta ?? {};
     const pairs = [
-      ...metaPairs({ lastAccessedAt: patch.lastAccessedAt, maxInactive: patch.maxInactive }),
+      ...metaPairs({
+        lastAccessedAt: patch.lastAccessedAt,
+        maxInactive: patch.maxInactive,
+        lastUrl: patch.lastUrl,
+        lastHost: patch.lastHost,
+      }),
       ...set,
     ];
     const expires =
@@ -156,8 +161,9 @@ export class RedisSessions {
         expires,
         this.pexpireAt(patch.expiresAt ?? null),
         principal,
-        bumpsVersion(change) ? '1' : '',
         String(pairs.length),
+        patch.lastAccessedAt === undefined ? '' : String(patch.lastAccessedAt),
+        bumpsVersion(change) ? '1' : '',
         ...pairs,
         ...remove,
       ],
@@ -209,6 +215,9 @@ export class RedisSessions {
         expiryScore(meta.expiresAt),
         encodePrincipal(meta.principal),
         this.pexpireAt(meta.expiresAt),
+        String(meta.lastAccessedAt),
+        String(meta.createdAt),
+        meta.host,
         ...pairs,
       ],
     );

@@ -106,8 +106,11 @@ function filterClauses(filter: CountFilter, bind: Binder): string[] {
   equal('last_host', filter.lastHost);
   if (filter.aliveAt !== undefined)
     clauses.push(`(expires_at IS NULL OR expires_at > ${bind.next(filter.aliveAt)})`);
+  // substr, not LIKE: SQLite's LIKE ignores ASCII case, and ids are case-sensitive.
   if (filter.idPrefix !== undefined)
-    clauses.push(`id LIKE ${bind.next(likePrefix(filter.idPrefix))} ESCAPE '\\'`);
+    clauses.push(
+      `substr(id, 1, ${bind.next(Array.from(filter.idPrefix).length)}) = ${bind.next(filter.idPrefix)}`,
+    );
   if (filter.authenticated !== undefined)
     clauses.push(filter.authenticated ? 'principal IS NOT NULL' : 'principal IS NULL');
   const range = (column: string, operator: '>=' | '<', value: number | undefined) => {

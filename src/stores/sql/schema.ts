@@ -80,7 +80,8 @@ export function addedColumnsSql(tables: SqlTables): string {
 
 /**
  * The indexes, after the columns exist: expiry (the sweeper), principal (its index and its
- * searches newest first), app, and the two time orders the monitor lists and counts by.
+ * searches newest first), app, and the two time orders the monitor lists and counts by
+ * (ending in expires_at, so "idle longer than N, live" counts read the index alone).
  */
 export function indexesSql(group: string, tables: SqlTables): string {
   const { sessions } = tables;
@@ -90,7 +91,7 @@ export function indexesSql(group: string, tables: SqlTables): string {
     CREATE INDEX IF NOT EXISTS ${index('sessions_expires')} ON ${sessions} (expires_at) WHERE expires_at IS NOT NULL;
     CREATE INDEX IF NOT EXISTS ${index('sessions_principal')} ON ${sessions} (principal) WHERE principal IS NOT NULL;
     CREATE INDEX IF NOT EXISTS ${index('sessions_app')} ON ${sessions} (app, id);
-    CREATE INDEX IF NOT EXISTS ${index('sessions_accessed')} ON ${sessions} (last_accessed_at, id);
-    CREATE INDEX IF NOT EXISTS ${index('sessions_created')} ON ${sessions} (created_at, id);
+    CREATE INDEX IF NOT EXISTS ${index('sessions_accessed')} ON ${sessions} (last_accessed_at, id, expires_at);
+    CREATE INDEX IF NOT EXISTS ${index('sessions_created')} ON ${sessions} (created_at, id, expires_at);
     CREATE INDEX IF NOT EXISTS ${index('sessions_principal_accessed')} ON ${sessions} (principal, last_accessed_at, id) WHERE principal IS NOT NULL;`;
 }
