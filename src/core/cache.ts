@@ -35,7 +35,7 @@ export function entryBytes(id: string, attributes: ReadonlyMap<AttributeKey, str
 /**
  * The session cache of one manager: session id → the attributes at one version, least
  * recently used first, bounded by estimated bytes. It never answers a request by itself: the
- * store is asked on every load whether the version is still the stored one (`StoreVersions.load`),
+ * store is asked on every load whether the version is still the stored one (`Store.load` with `knownVersion`),
  * so a change or destroy made anywhere is seen on the next request. It saves transferring and
  * decoding the attributes, not the round trip.
  */
@@ -89,7 +89,7 @@ export class SessionCache {
   /**
    * After this node's write moved the session from `from` to `to`: the entry stays current
    * only if it was at `from` and no other write came between (the version moved by at most
-   * one: see `StoreVersions`). Then it gets the written changes; otherwise it is dropped, and
+   * one: see "Versions" in store.ts). Then it gets the written changes; otherwise it is dropped, and
    * the next load fetches the attributes.
    */
   advance(

@@ -26,7 +26,7 @@ export interface MemoryStoreOptions {
 interface Entry {
   meta: SessionMeta;
   attributes: Map<AttributeKey, string>;
-  /** Bumped by every change but a touch (see `StoreVersions`). */
+  /** Bumped by every change but a touch (see "Versions" in core/store.ts). */
   version: number;
 }
 
