@@ -109,7 +109,7 @@ export interface SessionOptions {
    * The session cache of this node: the attributes of recently used sessions, kept encoded
    * with their version, so a request whose session did not change since it was last seen
    * here fetches only its metadata. Bounded by `maxBytes` of estimated memory; `0` turns it
-   * off. Used with stores that keep versions: Redis, SQLite, PostgreSQL, memory (see docs/decisions.md). @default { maxBytes: 33_554_432 } (32 MiB)
+   * off. Used with stores that keep versions: Redis, SQLite, PostgreSQL, MongoDB, memory (see docs/decisions.md). @default { maxBytes: 33_554_432 } (32 MiB)
    */
   cache?: { maxBytes?: number };
   /**
