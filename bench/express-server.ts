@@ -2,23 +2,26 @@
  * One benchmark contestant, in a process of its own: an Express app written as a user of
  * that library would write it. Env: SYSTEM, STORE_URL. Prints "listening <port>".
  *
- * Routes: /seed?size=N fills a new session with N bytes in 10 attributes; /read reads one
- * attribute; /write changes one small attribute; /__bench/bytes reports (and resets) the
- * bytes this process sent to the store.
+ * Routes: /seed?size=N&shape=S fills a new session with about N bytes (bench/shapes.ts);
+ * /read reads one small attribute; /write changes one; /plain never touches the session;
+ * /__bench/stats reports (and resets) the bytes this process sent to and received from the
+ * store and its CPU time. SYSTEM `bare-express` is the same app without sessions.
  */
 
 import type { AddressInfo } from 'node:net';
 import express, { type RequestHandler } from 'express';
 import type { Store } from '../src/core/store.js';
+import { CACHE } from './cache-size.js';
 import { clearMongoCollection, clearRedisPrefix } from './clear.js';
 import { library } from './library.js';
-import { meterStoreBytes } from './meter.js';
+import { meterStoreTraffic } from './meter.js';
+import { readOne, type Shape, sessionValues } from './shapes.js';
 
 const system = process.env.SYSTEM ?? '';
 const storeUrl = new URL(process.env.STORE_URL ?? '');
-const ATTRIBUTES = 10;
+const shape = (process.env.SHAPE ?? 'strings') as Shape;
 
-const takeStoreBytes = meterStoreBytes(Number(storeUrl.port));
+const takeStoreTraffic = meterStoreTraffic(Number(storeUrl.port));
 
 type Bag = Record<string, unknown>;
 
@@ -53,7 +56,13 @@ async function middleware(): Promise<RequestHandler> {
     case 'unisession-redis':
     case 'unisession-mongodb': {
       const { session } = await library<typeof import('../src/adapters/express.js')>('adapters/express.js');
-      return session({ app: 'bench', secret: 'bench', store: await unisessionStore(), cookie: { maxAge } });
+      return session({
+        app: 'bench',
+        secret: 'bench',
+        store: await unisessionStore(),
+        cookie: { maxAge },
+        cache: CACHE,
+      });
     }
     case 'express-session+connect-redis':
     case 'express-session+connect-mongo': {
@@ -67,6 +76,8 @@ async function middleware(): Promise<RequestHandler> {
         cookie: { maxAge },
       });
     }
+    case 'bare-express':
+      return (_req, _res, next) => next();
     default:
       throw new Error(`unknown SYSTEM ${system}`);
   }
@@ -76,21 +87,23 @@ const app = express();
 app.use(await middleware());
 app.get('/seed', (req, res) => {
   const session = req.session as unknown as Bag;
-  const size = Number(req.query.size);
-  for (let i = 0; i < ATTRIBUTES; i++) session[`a${i}`] = `${i}`.padEnd(size / ATTRIBUTES, 'x');
-  session.counter = 0;
+  Object.assign(session, sessionValues(shape, Number(req.query.size)));
   res.json({ ok: true });
 });
 app.get('/read', (req, res) => {
-  res.json({ length: String((req.session as unknown as Bag).a3 ?? '').length });
+  const session = (req.session ?? {}) as unknown as Bag;
+  res.json(readOne(shape, (name) => session[name]));
+});
+app.get('/plain', (_req, res) => {
+  res.json({ ok: true });
 });
 app.get('/write', (req, res) => {
   const session = req.session as unknown as Bag;
   session.counter = Number(session.counter ?? 0) + 1;
   res.json({ counter: session.counter });
 });
-app.get('/__bench/bytes', (_req, res) => {
-  res.json({ bytes: takeStoreBytes() });
+app.get('/__bench/stats', (_req, res) => {
+  res.json(takeStoreTraffic());
 });
 const server = app.listen(0, '127.0.0.1', () =>
   console.log(`listening ${(server.address() as AddressInfo).port}`),

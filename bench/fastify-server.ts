@@ -1,20 +1,23 @@
 /**
  * One Fastify benchmark contestant, in a process of its own, written as a user of that plugin
- * would write it: unisession's plugin, or @fastify/session with connect-redis. Env: SYSTEM,
- * STORE_URL. Same routes as express-server.ts. Prints "listening <port>".
+ * would write it: unisession's plugin, or @fastify/session with connect-redis (or, as
+ * `bare-fastify`, no sessions). Env: SYSTEM, STORE_URL, SHAPE. Same routes as
+ * express-server.ts. Prints "listening <port>".
  *
  * The anchor runs with `rolling: false, saveUninitialized: false`, its cheapest correct
  * setting: with its defaults (`rolling: true`) it would rewrite every session on every request.
  */
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { CACHE } from './cache-size.js';
 import { clearRedisPrefix } from './clear.js';
 import { library } from './library.js';
-import { meterStoreBytes } from './meter.js';
+import { meterStoreTraffic } from './meter.js';
+import { readOne, type Shape, sessionValues } from './shapes.js';
 
 const system = process.env.SYSTEM ?? '';
 const storeUrl = process.env.STORE_URL ?? '';
-const ATTRIBUTES = 10;
+const shape = (process.env.SHAPE ?? 'strings') as Shape;
 const MAX_AGE = 3_600_000;
 const SECRET = 'bench-secret-bench-secret-bench-secret';
 
@@ -35,6 +38,7 @@ async function register(app: FastifyInstance): Promise<void> {
       store: redisStore({ url: storeUrl, group: 'benchfu' }),
       maxInactive: MAX_AGE,
       cookie: { persistent: true },
+      cache: CACHE,
     });
   } else if (system === '@fastify/session+connect-redis') {
     await clearRedisPrefix(storeUrl, 'benchfx:');
@@ -55,28 +59,28 @@ async function register(app: FastifyInstance): Promise<void> {
       rolling: false,
       cookie: { secure: false, maxAge: MAX_AGE },
     });
-  } else {
+  } else if (system !== 'bare-fastify') {
     throw new Error(`unknown SYSTEM ${system}`);
   }
 }
 
-const takeStoreBytes = meterStoreBytes(Number(new URL(storeUrl).port));
+const takeStoreTraffic = meterStoreTraffic(Number(new URL(storeUrl).port));
 const app = Fastify();
 await register(app);
 const session = (request: unknown) => (request as { session: SyncSession }).session;
 
 app.get<{ Querystring: { size: string } }>('/seed', async (request) => {
-  const size = Number(request.query.size);
-  for (let i = 0; i < ATTRIBUTES; i++) session(request).set(`a${i}`, `${i}`.padEnd(size / ATTRIBUTES, 'x'));
-  session(request).set('counter', 0);
+  for (const [name, value] of Object.entries(sessionValues(shape, Number(request.query.size))))
+    session(request).set(name, value);
   return { ok: true };
 });
-app.get('/read', async (request) => ({ length: String(session(request).get('a3') ?? '').length }));
+app.get('/read', async (request) => readOne(shape, (name) => session(request)?.get(name)));
+app.get('/plain', async () => ({ ok: true }));
 app.get('/write', async (request) => {
   const counter = Number(session(request).get('counter') ?? 0) + 1;
   session(request).set('counter', counter);
   return { counter };
 });
-app.get('/__bench/bytes', async () => ({ bytes: takeStoreBytes() }));
+app.get('/__bench/stats', async () => takeStoreTraffic());
 await app.listen({ port: 0, host: '127.0.0.1' });
 console.log(`listening ${(app.server.address() as AddressInfo).port}`);

@@ -1,10 +1,13 @@
 import autocannon from 'autocannon';
+import type { StoreTraffic } from './meter.js';
 
 export interface Measurement {
   requestsPerSecond: number;
   p50: number;
   p99: number;
   errors: number;
+  /** Requests completed in the run. */
+  requests: number;
 }
 
 /**
@@ -39,6 +42,7 @@ export async function measure(
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.non2xx + result.timeouts,
+    requests: result.requests.total,
   };
 }
 
@@ -60,8 +64,7 @@ export async function seed(base: string, count: number, size: number): Promise<s
   return cookies;
 }
 
-/** Bytes the contestant sent to its store since the last call, per request made meanwhile. */
-export async function bytesPerRequest(base: string, requests: number): Promise<number> {
-  const { bytes } = (await (await fetch(`${base}/__bench/bytes`)).json()) as { bytes: number };
-  return requests === 0 ? 0 : bytes / requests;
+/** What the contestant's process exchanged with its store, and its CPU time, since the last call (bench/meter.ts). */
+export async function storeTraffic(base: string): Promise<StoreTraffic> {
+  return (await (await fetch(`${base}/__bench/stats`)).json()) as StoreTraffic;
 }

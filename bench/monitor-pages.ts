@@ -33,7 +33,7 @@ const now = Date.now();
 let sampleId = '';
 const started = performance.now();
 for (let i = 0; i < SESSIONS; i += 500) {
-  const batch: Promise<void>[] = [];
+  const batch: Promise<unknown>[] = [];
   for (let j = i; j < Math.min(i + 500, SESSIONS); j++) {
     const lastAccessedAt = now - (j % 1440) * MINUTE;
     const meta: SessionMeta = {

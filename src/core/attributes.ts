@@ -38,7 +38,7 @@ export class AttributeTable {
 
   constructor(private readonly context: SessionContext) {}
 
-  fromStore(attributes: Map<AttributeKey, string>, complete: boolean): void {
+  fromStore(attributes: ReadonlyMap<AttributeKey, string>, complete: boolean): void {
     this.slots.clear();
     for (const [key, text] of attributes) {
       if (this.isReadable(key)) this.slots.set(key, storedSlot(text));

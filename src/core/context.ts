@@ -1,3 +1,4 @@
+import type { CachedSessions } from './cached-sessions.js';
 import type { Codec } from './codec.js';
 import type { SessionEmitter } from './events.js';
 import type { ResolvedOptions } from './options.js';
@@ -9,6 +10,8 @@ import type { AttributeKey, Store } from './store.js';
 export interface SessionContext {
   options: ResolvedOptions;
   store: Store;
+  /** The store as sessions load and write it: through this node's cache when there is one. */
+  sessions: CachedSessions;
   codec: Codec;
   events: SessionEmitter;
   signer: IdSigner;

@@ -26,6 +26,7 @@ import type {
   StoreHealth,
   SweeperStatus,
 } from './admin-types.js';
+import { CachedSessions } from './cached-sessions.js';
 import type { Codec } from './codec.js';
 import type { SessionContext } from './context.js';
 import { UnisessionError } from './errors.js';
@@ -125,15 +126,17 @@ export class SessionManager {
     this.measured = instrumentStore(this.store, this.events);
     const { app, isShared, preload } = this.options;
     const keyOf = (name: string): AttributeKey => attributeKey(isShared(name) ? '' : app, name);
+    const preloadKeys = preload === 'all' ? 'all' : preload.map(keyOf);
     this.context = {
       options: this.options,
       store: this.measured,
+      sessions: new CachedSessions(this.measured, preloadKeys, this.options.cache.maxBytes),
       codec: this.codec,
       events: this.events,
       signer: new IdSigner(this.options.secret),
       trusted: trustPredicate(this.options.trustProxy),
       host: hostname(),
-      preloadKeys: preload === 'all' ? 'all' : preload.map(keyOf),
+      preloadKeys,
       keyOf,
       isVisible: (key) => key.startsWith(':') || key.startsWith(`${app}:`),
       warnOnce: (code, message) => this.warnOnce(code, message),
@@ -156,6 +159,15 @@ export class SessionManager {
       localSweep: () => this.sweeper.lastRun,
       sweeperSettings: () => ({ enabled: sweeping !== false, ...settings }),
     };
+  }
+
+  /**
+   * This node's session cache now: how many sessions it holds and its estimated bytes
+   * (never above `maxBytes`); undefined when the cache is off (`cache: { maxBytes: 0 }`).
+   */
+  get cacheUsage(): { sessions: number; bytes: number; maxBytes: number } | undefined {
+    const { cache } = this.context.sessions;
+    return cache && { sessions: cache.size, bytes: cache.bytes, maxBytes: cache.maxBytes };
   }
 
   /** The session handle for one request. Touches nothing until used. */

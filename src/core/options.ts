@@ -1,5 +1,6 @@
 import { serialize } from 'cookie';
 import type { SessionLimit } from './admin-types.js';
+import { DEFAULT_CACHE_BYTES } from './cache.js';
 import type { Codec } from './codec.js';
 import { UnisessionError } from './errors.js';
 import { nameProblem } from './names.js';
@@ -111,6 +112,13 @@ export interface SessionOptions {
   /** The expired-session sweeper; `false` turns it off on this node. @default { interval: 60_000, batchSize: 500 } */
   sweeper?: false | { interval?: number; batchSize?: number };
   /**
+   * The session cache of this node: the attributes of recently used sessions, kept encoded
+   * with their version, so a request whose session did not change since it was last seen
+   * here fetches only its metadata. Bounded by `maxBytes` of estimated memory; `0` turns it
+   * off. Used with stores that keep versions: Redis, SQLite, PostgreSQL, MongoDB, memory (see docs/decisions.md). @default { maxBytes: 33_554_432 } (32 MiB)
+   */
+  cache?: { maxBytes?: number };
+  /**
    * How many sessions one principal may have at once, checked when a session gets its
    * principal (at login). A number means `{ limit, policy: 'evict-oldest' }`: the oldest
    * others are destroyed (reason `evicted`). With `policy: 'refuse'` the commit fails with
@@ -147,6 +155,7 @@ export interface ResolvedOptions {
   maxValueBytes: number;
   onStoreError: 'fail' | 'continue';
   sweeper: false | { interval: number; batchSize: number };
+  cache: { maxBytes: number };
   maxSessionsPerPrincipal: SessionLimit | undefined;
   generateId: ((request: RequestInfo) => string) | undefined;
 }
@@ -227,6 +236,7 @@ const SESSION_OPTIONS: OptionSpec = {
   maxValueBytes: is.positiveInteger,
   onStoreError: is.oneOf('fail', 'continue'),
   sweeper: is.object({ interval: is.positive, batchSize: is.positiveInteger }, is.oneOf(false)),
+  cache: is.object({ maxBytes: is.nonNegativeInteger }),
   maxSessionsPerPrincipal: isSessionLimit,
   generateId: is.function,
 };
@@ -327,6 +337,7 @@ export function resolveOptions(options: SessionOptions, storeGroup?: string): Re
       sweeper === false
         ? false
         : { interval: sweeper.interval ?? 60_000, batchSize: sweeper.batchSize ?? 500 },
+    cache: { maxBytes: options.cache?.maxBytes ?? DEFAULT_CACHE_BYTES },
     maxSessionsPerPrincipal:
       typeof options.maxSessionsPerPrincipal === 'number'
         ? { limit: options.maxSessionsPerPrincipal, policy: 'evict-oldest' }

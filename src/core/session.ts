@@ -1,12 +1,13 @@
 import type { Device } from './admin-types.js';
 import { type AttributeDelta, AttributeTable } from './attributes.js';
+import type { SessionLoad } from './cached-sessions.js';
 import { expiryAt, planCommit } from './commit-plan.js';
 import type { SessionContext } from './context.js';
 import { enforceSessionLimit, listDevices, revokeDevice, revokeOthers } from './devices.js';
 import { isUnisessionError, storeUnavailable, UnisessionError } from './errors.js';
 import { checkName } from './names.js';
 import { clientAddress, pathOf, type RequestInfo } from './request.js';
-import type { LoadedSession, MetaPatch, SessionMeta } from './store.js';
+import type { MetaPatch, SessionMeta } from './store.js';
 import { Transport } from './transport.js';
 import { invalidArgument } from './validate.js';
 
@@ -67,6 +68,8 @@ export class Session {
   private committing: Promise<void> = Promise.resolve();
   private meta: SessionMeta | undefined;
   private persisted = false;
+  /** The stored version this request last loaded or wrote, for the node's cache (undefined without one). */
+  private version: number | undefined;
   private readonly attributes: AttributeTable;
   private readonly transport: Transport;
   private metaPatch: MetaPatch = {};
@@ -119,10 +122,10 @@ export class Session {
     const current = this.meta?.id;
     const candidates =
       current !== undefined ? [{ id: current, resign: false }] : this.transport.presented.candidates;
-    let loaded: LoadedSession | null = null;
+    let loaded: SessionLoad | null = null;
     try {
       for (const candidate of candidates) {
-        loaded = await this.context.store.load(candidate.id, this.context.preloadKeys, Date.now());
+        loaded = await this.context.sessions.load(candidate.id, Date.now());
         if (loaded) {
           // A reload reads the current id, which the client may not hold yet.
           if (current === undefined) this.transport.loadedFrom(candidate);
@@ -142,7 +145,8 @@ export class Session {
     if (loaded) {
       this.meta = loaded.meta;
       this.persisted = true;
-      this.attributes.fromStore(loaded.attributes, this.context.preloadKeys === 'all');
+      this.version = loaded.version;
+      this.attributes.fromStore(loaded.attributes, loaded.complete);
     } else {
       // An id the store does not know is never adopted: the client gets a new one.
       this.startFresh();
@@ -173,6 +177,7 @@ export class Session {
     };
     this.meta.expiresAt = expiryAt(now, this.meta);
     this.persisted = false;
+    this.version = undefined;
     this.metaPatch = {};
     this.attributes.reset();
   }
@@ -304,15 +309,18 @@ export class Session {
       meta.id = newId;
       return;
     }
-    let moved = false;
+    let moved = false as number | boolean;
     await this.commitChain(async () => {
-      moved = await this.storeCall(() => this.context.store.rename(meta.id, newId));
+      moved = await this.storeCall(() => this.context.sessions.rename(meta.id, newId, this.version));
     });
-    if (moved) {
-      const oldId = meta.id;
-      meta.id = newId;
-      this.context.events.emit('regenerated', { oldId, newId, app: this.context.options.app });
-    } else this.startFresh();
+    if (moved === false) {
+      this.startFresh();
+      return;
+    }
+    const oldId = meta.id;
+    meta.id = newId;
+    if (typeof moved === 'number') this.version = moved;
+    this.context.events.emit('regenerated', { oldId, newId, app: this.context.options.app });
   }
 
   private async adopt(id: string): Promise<boolean> {
@@ -335,6 +343,7 @@ export class Session {
     if (this.persisted) {
       await this.commitChain(async () => {
         const removed = await this.storeCall(() => this.context.store.destroy(meta.id));
+        this.context.sessions.forget(meta.id);
         if (removed) this.context.events.emit('destroyed', { meta: removed, reason: 'invalidated' });
       });
       this.transport.endedSession();
@@ -423,7 +432,7 @@ export class Session {
 
   private async create(meta: SessionMeta, patch: MetaPatch, delta: AttributeDelta): Promise<void> {
     Object.assign(meta, patch);
-    await this.storeCall(() => this.context.store.create(meta, delta.set));
+    this.version = await this.storeCall(() => this.context.sessions.create(meta, delta.set));
     this.persisted = true;
     this.afterWrite(delta, true);
     this.context.events.emit('created', { meta: { ...meta } });
@@ -437,13 +446,18 @@ export class Session {
   ): Promise<void> {
     await this.attributes.resolvePriorValues(meta.id, delta);
     const applied = await this.storeCall(() =>
-      this.context.store.update(meta.id, { meta: patch, set: delta.set, remove: delta.remove }),
+      this.context.sessions.update(meta.id, this.version, {
+        meta: patch,
+        set: delta.set,
+        remove: delta.remove,
+      }),
     );
-    if (!applied) {
+    if (applied === false) {
       // Invalidated by another request meanwhile: never resurrect it; the client is logged out.
       this.startFresh();
       return;
     }
+    if (typeof applied === 'number') this.version = applied;
     Object.assign(meta, patch);
     this.afterWrite(delta, patch?.lastAccessedAt !== undefined);
     this.attributes.emitChanges(meta.id, delta);

@@ -16,6 +16,16 @@
  *   an argument of the wrong type (an object where an id belongs) is refused, never matched.
  * - Expiry is decided by `expiresAt` against the caller's clock; a store may also expire
  *   rows natively (TTL), but must not return a session whose `expiresAt` has passed.
+ *
+ * Versions, for the per-node session cache (`core/cache.ts`). A store may keep an integer
+ * version with each session; one that does says so by returning it (`LoadedSession.version`,
+ * and a number from `create`, `update` and `rename`), one that does not returns none and is
+ * simply not cached. The version changes, atomically with the change and in the same round
+ * trip, on every write of attributes, principal or maxInactive and on every rename; a touch
+ * that records only lastAccessedAt/expiresAt leaves it (the metadata travels with every load
+ * anyway). A write that moves it adds exactly 1, so a writer whose write returns its loaded
+ * version + 1 knows that no other write came between. A session written before its store kept
+ * versions reads as version 0 until its next change.
  */
 
 /**
@@ -66,6 +76,13 @@ export interface LoadedSession {
   meta: SessionMeta;
   /** The attributes that were asked for (or all of them), that exist. */
   attributes: Map<AttributeKey, string>;
+  /** The session's version, from a store that keeps versions. */
+  version?: number;
+  /**
+   * True when `load` was given the stored version as `knownVersion`: `attributes` is then
+   * empty, and the caller's copy of them is current.
+   */
+  unchanged?: boolean;
 }
 
 /** One delta write. */
@@ -350,28 +367,44 @@ export interface Store extends StoreCapabilities {
 
   /**
    * One round trip: the metadata plus the named attributes (`'all'` for every attribute).
-   * Returns null when there is no such session or it has expired at `now`.
+   * Returns null when there is no such session or it has expired at `now`. A store that keeps
+   * versions, given the stored version as `knownVersion`, answers the metadata and version
+   * only, with `unchanged: true`, still in one round trip; any other store ignores it.
    */
-  load(id: string, attributes: AttributeKey[] | 'all', now: number): Promise<LoadedSession | null>;
+  load(
+    id: string,
+    attributes: AttributeKey[] | 'all',
+    now: number,
+    knownVersion?: number,
+  ): Promise<LoadedSession | null>;
 
   /** Reads more attributes of a session already loaded. Missing keys are absent from the map. */
   loadAttributes(id: string, keys: AttributeKey[]): Promise<Map<AttributeKey, string>>;
 
-  /** Writes a new session. Fails with UNISESSION_SESSION_EXISTS if the id is taken. */
-  create(meta: SessionMeta, attributes: Map<AttributeKey, string>): Promise<void>;
+  /**
+   * Writes a new session. Fails with UNISESSION_SESSION_EXISTS if the id is taken. Resolves
+   * to the session's version when the store keeps versions.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a store without versions resolves to nothing, as before they existed
+  create(meta: SessionMeta, attributes: Map<AttributeKey, string>): Promise<number | void>;
 
-  /** Applies one delta. Returns false (and writes nothing) if the session no longer exists. */
-  update(id: string, change: SessionChange): Promise<boolean>;
+  /**
+   * Applies one delta. Returns false (and writes nothing) if the session no longer exists;
+   * otherwise the version after the write when the store keeps versions, else true. Never 0:
+   * a session still at version 0 (from before versions) reports true, so `if (!applied)` is safe.
+   */
+  update(id: string, change: SessionChange): Promise<boolean | number>;
 
   /** Deletes a session and its attributes. Returns the metadata if this call deleted it. */
   destroy(id: string): Promise<SessionMeta | null>;
 
   /**
    * Moves a session, attributes included, to a new id, atomically: afterwards the old id
-   * loads nothing. Returns false if the old session did not exist. Fails with
+   * loads nothing. Returns false if the old session did not exist; otherwise its version
+   * under the new id when the store keeps versions, else true. Fails with
    * UNISESSION_SESSION_EXISTS, changing neither session, if `newId` is taken.
    */
-  rename(oldId: string, newId: string): Promise<boolean>;
+  rename(oldId: string, newId: string): Promise<boolean | number>;
 
   /**
    * Releases connections. The store is unusable afterwards: every later call fails with

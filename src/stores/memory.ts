@@ -13,6 +13,7 @@ import { defineStore } from './kit/define.js';
 import { isGroupName, storeGroup } from './kit/group.js';
 import { compareIn, isAfter, matches } from './kit/paging.js';
 import { statsOf } from './kit/stats.js';
+import { bumpsVersion } from './kit/versions.js';
 
 export interface MemoryStoreOptions {
   /**
@@ -25,6 +26,8 @@ export interface MemoryStoreOptions {
 interface Entry {
   meta: SessionMeta;
   attributes: Map<AttributeKey, string>;
+  /** Bumped by every change but a touch (see "Versions" in core/store.ts). */
+  version: number;
 }
 
 /** Everything the store holds; `close` drops it. */
@@ -90,18 +93,22 @@ function pick(attributes: Map<AttributeKey, string>, keys: AttributeKey[]): Map<
 }
 
 const memory: Backend<Memory> = {
-  async load(m, id, keys, now) {
+  async load(m, id, keys, now, knownVersion) {
     const entry = m.alive(id, now);
     if (!entry) return null;
+    const { version } = entry;
+    if (version === knownVersion)
+      return { meta: { ...entry.meta }, attributes: new Map(), version, unchanged: true };
     const attributes = keys === 'all' ? new Map(entry.attributes) : pick(entry.attributes, keys);
-    return { meta: { ...entry.meta }, attributes };
+    return { meta: { ...entry.meta }, attributes, version };
   },
   async loadAttributes(m, id, keys) {
     return pick(m.entries.get(id)?.attributes ?? new Map(), keys);
   },
   async create(m, meta, attributes) {
     if (m.entries.has(meta.id)) throw new UnisessionError('UNISESSION_SESSION_EXISTS', meta.id);
-    m.put({ meta: { ...meta }, attributes: new Map(attributes) });
+    m.put({ meta: { ...meta }, attributes: new Map(attributes), version: 1 });
+    return 1;
   },
   async update(m, id, change) {
     const entry = m.entries.get(id);
@@ -110,7 +117,8 @@ const memory: Backend<Memory> = {
     Object.assign(entry.meta, change.meta);
     for (const [key, value] of change.set ?? []) entry.attributes.set(key, value);
     for (const key of change.remove ?? []) entry.attributes.delete(key);
-    return true;
+    if (bumpsVersion(change)) entry.version++;
+    return entry.version;
   },
   async destroy(m, id) {
     return m.remove(id);
@@ -121,8 +129,9 @@ const memory: Backend<Memory> = {
     if (m.entries.has(newId)) throw new UnisessionError('UNISESSION_SESSION_EXISTS', newId);
     m.remove(oldId);
     entry.meta.id = newId;
+    entry.version++;
     m.put(entry);
-    return true;
+    return entry.version;
   },
   listing: {
     async list(m, { filter, limit, ordering, after }) {

@@ -21,7 +21,7 @@ function redisBackend(layout: RedisLayout, grace: number, replicas: ReplicaPolic
   const monitor = new RedisMonitor(layout, queries);
   queries.rangeCount = (client, filter) => monitor.countByRange(client, filter);
   return {
-    load: (client, id, keys, now) => sessions.load(client, id, keys, now),
+    load: (client, id, keys, now, knownVersion) => sessions.load(client, id, keys, now, knownVersion),
     loadAttributes: (client, id, keys) => sessions.loadAttributes(client, id, keys),
     create: (client, meta, attributes) => sessions.create(client, meta, attributes),
     update: (client, id, change) => sessions.update(client, id, change),

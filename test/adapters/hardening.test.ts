@@ -74,7 +74,7 @@ async function writeNative(id: string, values: Record<string, unknown>): Promise
 /** Writes stored text under this app's namespace, bypassing every check (as a hand edit or an old release). */
 async function writeRaw(id: string, values: Record<string, string>): Promise<void> {
   const set = new Map(Object.entries(values).map(([name, text]) => [`${APP}:${name}`, text]));
-  assert.equal(await store.update(id, { set }), true);
+  assert.notEqual(await store.update(id, { set }), false, 'written');
 }
 
 async function stored(id: string): Promise<Map<string, string>> {

@@ -336,6 +336,7 @@ describe('store and codec factories (16)', () => {
       maxValueBytes: 10,
       onStoreError: 'continue',
       sweeper: false,
+      cache: { maxBytes: 0 },
       maxSessionsPerPrincipal: { limit: 3, policy: 'refuse' },
       generateId: () => randomUUID(),
     };

@@ -12,6 +12,7 @@ import { after, before, describe, it as nodeIt, type TestContext, type TestOptio
 import { generateSessionId } from '../../src/core/id.js';
 import type { SessionMeta, Store, StoreCapabilities } from '../../src/core/store.js';
 import { runMonitorConformance } from './conformance-monitor.js';
+import { runVersionConformance } from './conformance-versions.js';
 
 export function uniqueGroup(prefix = 't'): string {
   return `${prefix}${randomBytes(4).toString('hex')}`;
@@ -114,7 +115,7 @@ export function runStoreConformance(
         set: attrs({ ':b': '20', ':d': '4' }),
         remove: [':c', ':never'],
       });
-      assert.equal(applied, true);
+      assert.notEqual(applied, false, 'applied: true, or the new version');
       const loaded = await store.load(meta.id, 'all', Date.now());
       assert.deepEqual(loaded?.attributes, attrs({ ':a': '1', ':b': '20', ':d': '4' }));
     });
@@ -176,7 +177,7 @@ export function runStoreConformance(
       const meta = sampleMeta({ principal: 'carol' });
       await store.create(meta, attrs({ ':user': '"carol"', 'shop:cart': '[]' }));
       const newId = generateSessionId();
-      assert.equal(await store.rename(meta.id, newId), true);
+      assert.notEqual(await store.rename(meta.id, newId), false, 'renamed: true, or the new version');
       assert.equal(await store.load(meta.id, 'all', Date.now()), null);
       assert.equal((await store.loadAttributes(meta.id, [':user'])).size, 0);
       const moved = await store.load(newId, 'all', Date.now());
@@ -214,7 +215,7 @@ export function runStoreConformance(
           meta: { lastAccessedAt: Date.now() },
         }),
       );
-      assert.deepEqual(await Promise.all(writers), Array(50).fill(true));
+      assert.ok((await Promise.all(writers)).every((applied) => applied !== false));
       const loaded = await store.load(meta.id, 'all', Date.now());
       assert.equal(loaded?.attributes.size, 50);
       for (let i = 0; i < 50; i++) assert.equal(loaded?.attributes.get(`:k${i}`), String(i));
@@ -370,6 +371,7 @@ export function runStoreConformance(
 
     runMonitorConformance(() => store);
     runTicketConformance(() => store);
+    runVersionConformance(() => store);
   });
 }
 

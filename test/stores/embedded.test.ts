@@ -36,7 +36,12 @@ it('sqlite: adds the new metadata columns to a sessions table made by an older r
       ['old-user', '', '', ''],
     );
     assert.equal(second?.meta.id, 'old-id');
-    assert.equal(await stores[0]!.update('old-id', { meta: { lastUrl: '/now', lastHost: 'n2' } }), true);
+    assert.equal(first?.version, 0, 'a row from before versions reads as version 0');
+    assert.equal(
+      await stores[0]!.update('old-id', { meta: { lastUrl: '/now', lastHost: 'n2' } }),
+      true,
+      'a touch keeps it at 0, reported as true',
+    );
     assert.equal((await stores[1]!.load('old-id', [], Date.now()))?.meta.lastHost, 'n2');
     const page = await capability(stores[0]!, 'listing').list({ sort: 'createdAt' });
     assert.deepEqual(

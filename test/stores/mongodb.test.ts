@@ -61,16 +61,16 @@ describe('mongodb store specifics', () => {
       remove: ['shop:old'],
       meta: { lastAccessedAt: later },
     });
-    assert.equal(applied, true);
-    const updates = commandsNamed('update');
+    assert.equal(applied, 2, 'the version after the write');
+    // One findAndModify: the delta, the version's $inc, and the new version back.
+    const updates = commandsNamed('findAndModify');
     assert.equal(updates.length, 1, 'one round trip');
-    const statement = (
-      updates[0]!.command.updates as Array<{ q: unknown; u: unknown; upsert?: boolean }>
-    )[0]!;
-    assert.deepEqual(statement.q, { _id: meta.id });
-    assert.deepEqual(statement.u, {
+    const statement = updates[0]!.command as { query: unknown; update: unknown; upsert?: boolean };
+    assert.deepEqual(statement.query, { _id: meta.id });
+    assert.deepEqual(statement.update, {
       $set: { 'meta.lastAccessedAt': later, 'attrs.shop:cart': '[1,2]' },
       $unset: { 'attrs.shop:old': '' },
+      $inc: { v: 1 },
     });
     assert.notEqual(statement.upsert, true, 'an update never upserts');
     const doc = await raw(meta.id);
@@ -128,8 +128,19 @@ describe('mongodb store specifics', () => {
     assert.equal(loaded?.attributes.size, 2);
     const finds = commandsNamed('find');
     assert.equal(finds.length, 1);
-    assert.deepEqual(finds[0]!.command.projection, { meta: 1, 'attrs.:a': 1, 'attrs.shop:c': 1 });
+    assert.deepEqual(finds[0]!.command.projection, { meta: 1, 'attrs.:a': 1, 'attrs.shop:c': 1, v: 1 });
     assert.deepEqual(finds[0]!.command.filter, { _id: meta.id });
+    // The conditional load, current or not: one aggregate command.
+    for (const known of [loaded!.version!, loaded!.version! - 1]) {
+      commands.length = 0;
+      const again = await store.load(meta.id, 'all', Date.now(), known);
+      assert.deepEqual(
+        commands.map((event) => event.commandName),
+        ['aggregate'],
+      );
+      assert.equal(again?.unchanged, known === loaded!.version || undefined);
+      assert.equal(again?.attributes.size, known === loaded!.version ? 0 : 3);
+    }
   });
 
   it('creates the indexes, with a TTL index that leaves the sweeper a grace period', async () => {
@@ -194,7 +205,7 @@ describe('mongodb store specifics', () => {
     await assert.rejects(store.rename(meta.id, taken.id), { code: 'UNISESSION_SESSION_EXISTS' });
     assert.deepEqual((await store.load(meta.id, 'all', Date.now()))?.attributes, new Map([[':a', '1']]));
     const newId = generateSessionId();
-    assert.equal(await store.rename(meta.id, newId), true);
+    assert.equal(await store.rename(meta.id, newId), 2, 'the version moves on by one');
     assert.equal(await raw(meta.id), null);
   });
 

@@ -85,7 +85,11 @@ describe('redis cluster: sessions on every master', () => {
       assert.deepEqual(loaded?.meta, meta);
       const touchedAt = Date.now();
       const touch = { lastAccessedAt: touchedAt, expiresAt: touchedAt + 90_000 };
-      assert.equal(await store.update(id, { meta: touch, set: attrs({ 'shop:cart': '[1]' }) }), true);
+      assert.equal(
+        await store.update(id, { meta: touch, set: attrs({ 'shop:cart': '[1]' }) }),
+        2,
+        'version 2',
+      );
       assert.deepEqual(
         (await store.load(id, ['shop:cart'], Date.now()))?.attributes,
         attrs({ 'shop:cart': '[1]' }),
@@ -99,7 +103,7 @@ describe('redis cluster: sessions on every master', () => {
       // Rename to an id owned by another master: the old id loads nothing, the new one everything.
       const newId = await idOn(port, true);
       assert.notEqual(await ownerOf(layout.session(newId)), port);
-      assert.equal(await store.rename(id, newId), true);
+      assert.equal(await store.rename(id, newId), 3, 'the version moves with the hash, on by one');
       assert.equal(await store.load(id, 'all', Date.now()), null);
       assert.equal(await direct.get(port)!.exists(key), 0);
       const moved = await store.load(newId, 'all', Date.now());

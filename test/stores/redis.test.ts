@@ -119,7 +119,7 @@ describe('redis store: layout, expiry, stale indexes', () => {
     await store.create(meta, attrs({ ':a': '1', ':b': '2', ':c': '3' }));
     // Another node writes :a directly after our load; our delta on :b must not undo it.
     await raw.hset(layout.session(meta.id), ':a', 'theirs');
-    assert.equal(await store.update(meta.id, { set: attrs({ ':b': 'ours' }), remove: [':c'] }), true);
+    assert.equal(await store.update(meta.id, { set: attrs({ ':b': 'ours' }), remove: [':c'] }), 2);
     assert.deepEqual(await raw.hgetall(layout.session(meta.id)).then((h) => [h[':a'], h[':b'], h[':c']]), [
       'theirs',
       'ours',
@@ -330,6 +330,15 @@ describe('redis store: layout, expiry, stale indexes', () => {
         'touch + index: one script',
       );
       assert.deepEqual(await count(() => store.create(sampleMeta(), attrs({ ':x': '1' }))), ['evalsha']);
+      // The conditional load, current or not, 'all' or some: one script.
+      const version = (await store.load(meta.id, [], Date.now()))!.version!;
+      for (const known of [version, version - 1]) {
+        for (const keys of ['all', [':a']] as const) {
+          const load = () => store.load(meta.id, keys === 'all' ? 'all' : [...keys], Date.now(), known);
+          assert.deepEqual(await count(load), ['evalsha'], `known ${known}, ${keys}`);
+          assert.equal((await load())?.unchanged, known === version || undefined);
+        }
+      }
     } finally {
       monitor.disconnect();
       connection.disconnect();

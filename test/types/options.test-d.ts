@@ -41,9 +41,14 @@ export const everyOption: Required<Omit<SessionOptions, 'store' | 'codec'>> = {
   maxValueBytes: 1_048_576,
   onStoreError: 'continue',
   sweeper: { interval: 60_000, batchSize: 500 },
+  cache: { maxBytes: 33_554_432 },
   maxSessionsPerPrincipal: 5,
   generateId: (request) => `${request.method}-${crypto.randomUUID()}`,
 };
+
+export const cacheOff: SessionOptions = { app: 'shop', cache: { maxBytes: 0 } };
+// @ts-expect-error the bound is a number of bytes, not a size text
+export const cacheAsText: SessionOptions = { app: 'shop', cache: { maxBytes: '32mb' } };
 
 export const misspelled: SessionOptions = {
   app: 'shop',
@@ -77,6 +82,20 @@ export const secure: CookieOptions = {
   // @ts-expect-error true, false or 'auto'
   secure: 'yes',
 };
+
+export function cacheTypes(manager: SessionManager, store: Store): void {
+  expectTypeOf(manager.cacheUsage).toEqualTypeOf<
+    { sessions: number; bytes: number; maxBytes: number } | undefined
+  >();
+  // @ts-expect-error the usage is read-only
+  manager.cacheUsage = undefined;
+  // A versioned store answers a version; `update` is false, or true / the version.
+  expectTypeOf(store.load).parameter(3).toEqualTypeOf<number | undefined>();
+  expectTypeOf(store.update).returns.resolves.toEqualTypeOf<boolean | number>();
+  expectTypeOf<NonNullable<Awaited<ReturnType<Store['load']>>>['version']>().toEqualTypeOf<
+    number | undefined
+  >();
+}
 
 export function factoryTypes(): void {
   expectTypeOf(createSessionManager).parameter(0).toEqualTypeOf<SessionOptions>();

@@ -22,12 +22,21 @@ import type { Ordering, Position } from './paging.js';
  * The optional groups are the port's capability groups: a backend has a group whole, or not.
  */
 export interface Backend<H> {
-  load(handle: H, id: string, keys: AttributeKey[] | 'all', now: number): Promise<LoadedSession | null>;
+  /** `knownVersion` is checked (an integer >= 0, or absent); a backend without versions ignores it. */
+  load(
+    handle: H,
+    id: string,
+    keys: AttributeKey[] | 'all',
+    now: number,
+    knownVersion: number | undefined,
+  ): Promise<LoadedSession | null>;
   loadAttributes(handle: H, id: string, keys: AttributeKey[]): Promise<Map<AttributeKey, string>>;
-  create(handle: H, meta: SessionMeta, attributes: Map<AttributeKey, string>): Promise<void>;
-  update(handle: H, id: string, change: SessionChange): Promise<boolean>;
+  /** The version of the new session, from a backend that keeps versions (see the port's "Versions"). */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a store without versions resolves to nothing, as before they existed
+  create(handle: H, meta: SessionMeta, attributes: Map<AttributeKey, string>): Promise<number | void>;
+  update(handle: H, id: string, change: SessionChange): Promise<boolean | number>;
   destroy(handle: H, id: string): Promise<SessionMeta | null>;
-  rename(handle: H, oldId: string, newId: string): Promise<boolean>;
+  rename(handle: H, oldId: string, newId: string): Promise<boolean | number>;
   listing?: BackendListing<H>;
   principals?: { find(handle: H, principal: string): Promise<string[]> };
   sweeping?: { sweep(handle: H, now: number, limit: number): Promise<SessionMeta[]> };

@@ -25,6 +25,12 @@ export function checkPositiveInteger(where: string, name: string, value: unknown
   return value as number;
 }
 
+export function checkNonNegativeInteger(where: string, name: string, value: unknown): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) {
+    throw invalidArgument(where, name, 'an integer >= 0', value);
+  }
+  return value as number;
+}
 const STRING_FIELDS = ['app', 'principal', 'id', 'idPrefix', 'host', 'lastHost', 'cursor'] as const;
 const TIME_FIELDS = [
   'aliveAt',

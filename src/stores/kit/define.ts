@@ -2,7 +2,14 @@ import { storeUnavailable } from '../../core/errors.js';
 import type { Store, StoreCapabilities } from '../../core/store.js';
 import { invalidArgument } from '../../core/validate.js';
 import type { Backend, BackendListing } from './backend.js';
-import { checkFilter, checkFinite, checkLimit, checkPositiveInteger, checkString } from './checks.js';
+import {
+  checkFilter,
+  checkFinite,
+  checkLimit,
+  checkNonNegativeInteger,
+  checkPositiveInteger,
+  checkString,
+} from './checks.js';
 import { auditGroup, statsGroup } from './groups.js';
 import { lazyHandle } from './lazy.js';
 import { decodeCursor, orderingOf, pageOf } from './paging.js';
@@ -57,9 +64,10 @@ export function defineStore<H>(definition: StoreDefinition<H>): Store {
   return {
     name,
     group: definition.group,
-    async load(id, keys, now) {
+    async load(id, keys, now, knownVersion) {
       checkId('load', id);
-      return run((h) => backend.load(h, id, keys, now));
+      if (knownVersion !== undefined) checkNonNegativeInteger(where('load'), 'knownVersion', knownVersion);
+      return run((h) => backend.load(h, id, keys, now, knownVersion));
     },
     async loadAttributes(id, keys) {
       checkId('loadAttributes', id);

@@ -3,8 +3,10 @@ import { UnisessionError } from '../../core/errors.js';
 import { AUDIT_LOG_LIMIT, type AuditEntry, type SessionMeta, type SweepRecord } from '../../core/store.js';
 import type { Backend } from '../kit/backend.js';
 import { collectPage, matches } from '../kit/paging.js';
+import { bumpsVersion } from '../kit/versions.js';
 import {
   deltaUpdate,
+  type Fields,
   isAlive,
   listOrder,
   listQuery,
@@ -19,6 +21,7 @@ import type { MongodbSettings } from './options.js';
 import { inTransaction, isDuplicateKey, type MongoHandles } from './setup.js';
 import { mongoStats } from './stats.js';
 import { mongodbTickets } from './tickets.js';
+import { conditionalLoadPipeline, VERSION_FIELD } from './versions.js';
 
 const metaOnly = { projection: { meta: 1 } } as const;
 
@@ -29,15 +32,19 @@ const metaOnly = { projection: { meta: 1 } } as const;
  * two steps neither id loads, and a failed insert puts the document back under its old id.
  */
 async function rename(h: MongoHandles, settings: MongodbSettings, oldId: string, newId: string) {
+  // The moved document's version is one more: a rename is a change (see "Versions").
+  const version = (doc: SessionDoc) => Number(doc.v ?? 0) + 1;
   const insertAs = (doc: SessionDoc, session?: ClientSession) =>
-    h.sessions.insertOne({ ...doc, _id: newId }, { session }).catch((error: unknown) => {
-      throw isDuplicateKey(error) ? new UnisessionError('UNISESSION_SESSION_EXISTS', newId) : error;
-    });
+    h.sessions
+      .insertOne({ ...doc, _id: newId, [VERSION_FIELD]: version(doc) }, { session })
+      .catch((error: unknown) => {
+        throw isDuplicateKey(error) ? new UnisessionError('UNISESSION_SESSION_EXISTS', newId) : error;
+      });
   if (h.transactions) {
     return inTransaction(h, settings.writeConcern, async (session) => {
       const doc = await h.sessions.findOneAndDelete({ _id: oldId }, { session });
       if (doc) await insertAs(doc, session);
-      return doc !== null;
+      return doc ? version(doc) : false;
     });
   }
   const doc = await h.sessions.findOneAndDelete({ _id: oldId });
@@ -48,8 +55,15 @@ async function rename(h: MongoHandles, settings: MongodbSettings, oldId: string,
     await h.sessions.insertOne(doc).catch(() => undefined);
     throw error;
   }
-  return true;
+  return version(doc);
 }
+
+/** An aggregate's object of named attributes may hold nulls for the absent ones. */
+const presentOnly = (attrs: Record<string, unknown> | undefined) =>
+  Object.fromEntries(Object.entries(attrs ?? {}).filter(([, value]) => typeof value === 'string')) as Record<
+    string,
+    string
+  >;
 
 /**
  * A racing sweeper may delete some of our candidates first: look again until this call has
@@ -81,10 +95,23 @@ async function sweep({ sessions }: MongoHandles, now: number, limit: number): Pr
  */
 export function mongodbBackend(settings: MongodbSettings): Backend<MongoHandles> {
   return {
-    async load({ sessions }, id, keys, now) {
-      const doc = await sessions.findOne({ _id: id }, { projection: loadProjection(keys) });
+    async load({ sessions }, id, keys, now, knownVersion) {
+      if (knownVersion !== undefined) {
+        const [doc] = await sessions
+          .aggregate<SessionDoc & { v: number; unchanged: boolean }>(
+            conditionalLoadPipeline(id, keys, knownVersion),
+          )
+          .toArray();
+        if (!doc || !isAlive(doc.meta, now)) return null;
+        const version = Number(doc.v);
+        if (doc.unchanged) return { meta: toMeta(doc), attributes: new Map(), version, unchanged: true };
+        return { meta: toMeta(doc), attributes: toAttributes(presentOnly(doc.attrs)), version };
+      }
+      const projection = { ...loadProjection(keys), [VERSION_FIELD]: 1 };
+      const doc = await sessions.findOne({ _id: id }, { projection });
       if (!doc || !isAlive(doc.meta, now)) return null;
-      return { meta: toMeta(doc), attributes: toAttributes(doc.attrs) };
+      const version = Number(doc.v ?? 0);
+      return { meta: toMeta(doc), attributes: toAttributes(doc.attrs), version };
     },
 
     async loadAttributes({ sessions }, id, keys) {
@@ -96,7 +123,8 @@ export function mongodbBackend(settings: MongodbSettings): Backend<MongoHandles>
 
     async create({ sessions }, meta, attributes) {
       try {
-        await sessions.insertOne(toDoc(meta, attributes));
+        await sessions.insertOne({ ...toDoc(meta, attributes), [VERSION_FIELD]: 1 });
+        return 1;
       } catch (error) {
         if (isDuplicateKey(error)) throw new UnisessionError('UNISESSION_SESSION_EXISTS', meta.id);
         throw error;
@@ -104,10 +132,20 @@ export function mongodbBackend(settings: MongodbSettings): Backend<MongoHandles>
     },
 
     async update({ sessions }, _id, change) {
-      const update = deltaUpdate(change.meta, change.set, change.remove);
-      // No upsert: a session deleted meanwhile (logout, sweep) must stay deleted.
-      if (!update) return (await sessions.findOne({ _id }, { projection: { _id: 1 } })) !== null;
-      return (await sessions.updateOne({ _id }, update as UpdateFilter<SessionDoc>)).matchedCount > 0;
+      const delta = deltaUpdate(change.meta, change.set, change.remove);
+      const update: Fields | null = bumpsVersion(change) ? { ...delta, $inc: { [VERSION_FIELD]: 1 } } : delta;
+      const projection = { _id: 1, [VERSION_FIELD]: 1 };
+      // No upsert: a session deleted meanwhile (logout, sweep) must stay deleted. One command
+      // either way; the updated document comes back with its version.
+      const doc = update
+        ? await sessions.findOneAndUpdate({ _id }, update as UpdateFilter<SessionDoc>, {
+            returnDocument: 'after',
+            projection,
+          })
+        : await sessions.findOne({ _id }, { projection });
+      if (!doc) return false;
+      // A document from before versions stays at 0 through touches: "applied" is then true, never a falsy 0.
+      return Number(doc.v ?? 0) || true;
     },
 
     async destroy({ sessions }, id) {

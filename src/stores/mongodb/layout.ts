@@ -21,6 +21,8 @@ export interface SessionDoc {
   meta: StoredMeta;
   expireAt: Date | null;
   attrs: Record<string, string>;
+  /** The session's version (mongodb/versions.ts); absent before versions, read as 0. */
+  v?: number;
 }
 
 /** A plain object standing for a query filter, projection or update document. */

@@ -3,6 +3,7 @@ import { UnisessionError } from '../../core/errors.js';
 import { type AttributeKey, AUDIT_LOG_LIMIT } from '../../core/store.js';
 import type { Backend } from '../kit/backend.js';
 import { collectPage, matches } from '../kit/paging.js';
+import { bumpsVersion } from '../kit/versions.js';
 import { needsAddressCheck, type SessionRow, sqlFilter, sqlPage, toMeta, toRow } from '../sql/rows.js';
 import {
   type AuditRow,
@@ -41,20 +42,25 @@ export function postgresBackend(tables: PostgresTables): Backend<Pool> {
   const { sessions, attributes, leases, audit, state, tickets } = tables;
   const ticketStatements = ticketSql(tickets, numbered);
   return {
-    async load(pool, id, keys, now) {
-      const filter = keys === 'all' ? '' : 'AND key = ANY($3::text[])';
-      const [row] = await query<AttributeRow>(
+    async load(pool, id, keys, now, knownVersion) {
+      const filter = keys === 'all' ? '' : 'AND key = ANY($4::text[])';
+      // One statement: the attributes are read only when the version is not the caller's.
+      const known = knownVersion ?? -1;
+      const [row] = await query<AttributeRow & { version: number }>(
         pool,
         `SELECT s.*, a.attr_keys, a.attr_values FROM ${sessions} s
          LEFT JOIN LATERAL (SELECT array_agg(key) AS attr_keys, array_agg(value) AS attr_values
-                            FROM ${attributes} WHERE session_id = s.id ${filter}) a ON true
+                            FROM ${attributes} WHERE session_id = s.id AND s.version <> $3 ${filter}) a ON true
          WHERE s.id = $1 AND (s.expires_at IS NULL OR s.expires_at > $2)`,
-        keys === 'all' ? [id, now] : [id, now, keys],
+        keys === 'all' ? [id, now, known] : [id, now, known, keys],
       );
       if (!row) return null;
+      const version = Number(row.version);
+      if (version === knownVersion)
+        return { meta: toMeta(row), attributes: new Map(), version, unchanged: true };
       const names = row.attr_keys ?? [];
       const values = row.attr_values ?? [];
-      return { meta: toMeta(row), attributes: new Map(names.map((key, i) => [key, values[i]!])) };
+      return { meta: toMeta(row), attributes: new Map(names.map((key, i) => [key, values[i]!])), version };
     },
 
     async loadAttributes(pool, id, keys) {
@@ -75,8 +81,8 @@ export function postgresBackend(tables: PostgresTables): Backend<Pool> {
         pool,
         `WITH s AS (
            INSERT INTO ${sessions} (id, app, created_at, last_accessed_at, max_inactive, expires_at,
-             absolute_expires_at, principal, host, client_address, user_agent, created_url, last_url, last_host)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $14, $15, $16) ON CONFLICT (id) DO NOTHING RETURNING id),
+             absolute_expires_at, principal, host, client_address, user_agent, created_url, last_url, last_host, version)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $14, $15, $16, 1) ON CONFLICT (id) DO NOTHING RETURNING id),
          a AS (INSERT INTO ${attributes} (session_id, key, value)
            SELECT s.id, u.k, u.v FROM s, unnest($12::text[], $13::text[]) AS u(k, v))
          SELECT count(*)::int AS n FROM s`,
@@ -100,6 +106,7 @@ export function postgresBackend(tables: PostgresTables): Backend<Pool> {
         ],
       );
       if (rows[0]?.n !== 1) throw new UnisessionError('UNISESSION_SESSION_EXISTS', meta.id);
+      return 1;
     },
 
     async update(pool, id, change) {
@@ -109,26 +116,29 @@ export function postgresBackend(tables: PostgresTables): Backend<Pool> {
       const params: unknown[] = [id, keys, values, change.remove ?? []];
       // With a metadata patch the UPDATE both writes and locks the row; without one, FOR KEY
       // SHARE keeps a concurrent destroy or rename from slipping between check and write.
+      const sets = patchColumns.map((column) => {
+        params.push(patch[column as keyof SessionRow]);
+        return `${column} = $${params.length}`;
+      });
+      // The version moves in the same statement as the change it counts (not on a touch).
+      if (bumpsVersion(change)) sets.push('version = version + 1');
       const target =
-        patchColumns.length > 0
-          ? `UPDATE ${sessions} SET ${patchColumns
-              .map((column) => {
-                params.push(patch[column as keyof SessionRow]);
-                return `${column} = $${params.length}`;
-              })
-              .join(', ')} WHERE id = $1 RETURNING id`
-          : `SELECT id FROM ${sessions} WHERE id = $1 FOR KEY SHARE`;
-      const rows = await query<{ n: number }>(
+        sets.length > 0
+          ? `UPDATE ${sessions} SET ${sets.join(', ')} WHERE id = $1 RETURNING id, version`
+          : `SELECT id, version FROM ${sessions} WHERE id = $1 FOR KEY SHARE`;
+      const rows = await query<{ n: number; version: number | null }>(
         pool,
         `WITH s AS (${target}),
          up AS (INSERT INTO ${attributes} (session_id, key, value)
            SELECT s.id, u.k, u.v FROM s, unnest($2::text[], $3::text[]) AS u(k, v)
            ON CONFLICT (session_id, key) DO UPDATE SET value = excluded.value),
          del AS (DELETE FROM ${attributes} a USING s WHERE a.session_id = s.id AND a.key = ANY($4::text[]))
-         SELECT count(*)::int AS n FROM s`,
+         SELECT count(*)::int AS n, max(s.version)::int AS version FROM s`,
         params,
       );
-      return rows[0]?.n === 1;
+      if (rows[0]?.n !== 1) return false;
+      // A row from before versions stays at 0 through touches: "applied" is then true, never a falsy 0.
+      return Number(rows[0].version) || true;
     },
 
     async destroy(pool, id) {
@@ -139,12 +149,12 @@ export function postgresBackend(tables: PostgresTables): Backend<Pool> {
     async rename(pool, oldId, newId) {
       try {
         // ON UPDATE CASCADE moves the attribute rows in the same statement.
-        const rows = await query<{ id: string }>(
+        const rows = await query<{ version: number }>(
           pool,
-          `UPDATE ${sessions} SET id = $2 WHERE id = $1 RETURNING id`,
+          `UPDATE ${sessions} SET id = $2, version = version + 1 WHERE id = $1 RETURNING version`,
           [oldId, newId],
         );
-        return rows.length > 0;
+        return rows[0] ? Number(rows[0].version) : false;
       } catch (error) {
         if (pgCode(error) === UNIQUE_VIOLATION) {
           throw new UnisessionError('UNISESSION_SESSION_EXISTS', newId, { cause: error });

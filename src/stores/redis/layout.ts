@@ -100,6 +100,12 @@ export const META_FIELDS = {
   lastHost: '#lastHost',
 } as const satisfies Record<Exclude<keyof SessionMeta, 'id'>, string>;
 
+/**
+ * The session's version (see the port's "Versions"), a metadata-style field beside the
+ * others: HINCRBY'd by the scripts with every change but a touch. Absent reads as 0.
+ */
+export const VERSION_FIELD = '#version';
+
 type MetaField = keyof typeof META_FIELDS;
 export const META_FIELD_NAMES: readonly string[] = Object.values(META_FIELDS);
 const META_KEYS = Object.keys(META_FIELDS) as MetaField[];

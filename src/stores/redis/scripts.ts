@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { META_FIELD_NAMES, META_FIELDS } from './layout.js';
+import { META_FIELD_NAMES, META_FIELDS, VERSION_FIELD } from './layout.js';
 
 /**
  * The Lua scripts of the Redis store. Each one works on a single session hash (one Cluster
@@ -23,6 +23,7 @@ const q = (text: string) => `'${text}'`;
 const PRELUDE = `
 local F_APP, F_CREATED, F_EXP, F_P = ${q(META_FIELDS.app)}, ${q(META_FIELDS.createdAt)}, ${q(META_FIELDS.expiresAt)}, ${q(META_FIELDS.principal)}
 local F_ACC, F_HOST = ${q(META_FIELDS.lastAccessedAt)}, ${q(META_FIELDS.host)}
+local F_VERSION = ${q(VERSION_FIELD)}
 local META = {${META_FIELD_NAMES.map(q).join(', ')}}
 
 local function enc(principal)
@@ -103,19 +104,22 @@ end
 
 /**
  * KEYS: session. ARGV: prefix, id, app, score, principal, pexpireat ('' = none), accessed,
- * created, host, field/value pairs.
+ * created, host, field/value pairs. Replies with the version: 1 for a new session, one more
+ * than the pairs' own version when they carry one (the second half of a Cluster rename).
  */
 const CREATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists', {}, {}} end
 call_range('HSET', KEYS[1], ARGV, 10, #ARGV)
+local version = redis.call('HINCRBY', KEYS[1], F_VERSION, 1)
 if ARGV[6] ~= '' then redis.call('PEXPIREAT', KEYS[1], ARGV[6]) end
-return finish('ok', {}, {'put', ARGV[2], ARGV[3], ARGV[4], '', ARGV[5], ARGV[7], ARGV[8], ARGV[9]})
+return finish('ok', {tostring(version)}, {'put', ARGV[2], ARGV[3], ARGV[4], '', ARGV[5], ARGV[7], ARGV[8], ARGV[9]})
 `;
 
 /**
  * KEYS: session. ARGV: prefix, id, expires ('' = keep, 'null', or epoch ms), pexpireat,
- * principal ('' = keep, '-' = none, '=' .. value), n, accessed ('' = keep), n field/value
- * elements, fields to delete. Writes nothing when the session is gone, so it is never resurrected.
+ * principal ('' = keep, '-' = none, '=' .. value), n, accessed ('' = keep), bump ('1' when
+ * the change moves the version), n field/value elements, fields to delete. Writes nothing
+ * when the session is gone, so it is never resurrected. Replies with the version after it.
  */
 const UPDATE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone', {}, {}} end
@@ -152,9 +156,12 @@ if expires ~= '' or principal ~= '' or accessed ~= '' then
   if ARGV[7] ~= '' then created = cur[6] or '' end
   ops = {'put', ARGV[2], cur[1] or '', score, oldp, newp, accessed, created, cur[4] or ''}
 end
-if n > 0 then call_range('HSET', KEYS[1], ARGV, 8, 7 + n) end
-if 8 + n <= #ARGV then call_range('HDEL', KEYS[1], ARGV, 8 + n, #ARGV) end
-return finish('ok', {}, ops)
+if n > 0 then call_range('HSET', KEYS[1], ARGV, 9, 8 + n) end
+if 9 + n <= #ARGV then call_range('HDEL', KEYS[1], ARGV, 9 + n, #ARGV) end
+local version
+if ARGV[8] == '1' then version = redis.call('HINCRBY', KEYS[1], F_VERSION, 1)
+else version = redis.call('HGET', KEYS[1], F_VERSION) or 0 end
+return finish('ok', {tostring(version)}, ops)
 `;
 
 /**
@@ -201,8 +208,9 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone', {}, {}} end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {'exists', {}, {}} end
 local v = redis.call('HMGET', KEYS[1], F_APP, F_EXP, F_P, F_ACC, F_CREATED, F_HOST)
 redis.call('RENAME', KEYS[1], KEYS[2])
+local version = redis.call('HINCRBY', KEYS[2], F_VERSION, 1)
 local app, p, host = v[1] or '', enc(v[3]), v[6] or ''
-return finish('ok', {}, {'remove', ARGV[2], app, '', p, '', '', '', host,
+return finish('ok', {tostring(version)}, {'remove', ARGV[2], app, '', p, '', '', '', host,
   'put', ARGV[3], app, v[2] or '+inf', '', p, v[4] or '0', v[5] or '0', host})
 `;
 
@@ -222,6 +230,21 @@ for i = 1, #flat, 2 do
 end
 redis.call('DEL', KEYS[1])
 return finish('ok', flat, {'remove', ARGV[2], app, '', p, '', '', '', host})
+`;
+
+/**
+ * The conditional load. KEYS: session. ARGV: the version the caller holds, 'all' or 'some',
+ * then the attribute fields wanted when 'some'. Replies {head} when the version is the
+ * caller's, else {head, attributes}: head is HMGET of the version and the metadata fields
+ * (all nil when there is no session), attributes HGETALL's flat list or HMGET's values.
+ * A session written before versions existed has none, and reads as version 0.
+ */
+const LOAD = `
+local head = redis.call('HMGET', KEYS[1], F_VERSION, unpack(META))
+if (head[1] or '0') == ARGV[1] then return {head} end
+if ARGV[2] == 'all' then return {head, redis.call('HGETALL', KEYS[1])} end
+if #ARGV < 3 then return {head, {}} end
+return {head, redis.call('HMGET', KEYS[1], unpack(ARGV, 3))}
 `;
 
 /** KEYS: any key of the index slot. ARGV: prefix, then 6-tuples. */
@@ -398,6 +421,7 @@ export const SCRIPTS = {
   update: lua(UPDATE),
   destroy: lua(DESTROY),
   rename: lua(RENAME),
+  load: lua(LOAD),
   take: lua(TAKE),
   index: lua(INDEX),
   lease: lua(LEASE, false),

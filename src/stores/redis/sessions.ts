@@ -1,5 +1,6 @@
 import { UnisessionError } from '../../core/errors.js';
 import type { AttributeKey, LoadedSession, SessionChange, SessionMeta } from '../../core/store.js';
+import { bumpsVersion } from '../kit/versions.js';
 import { isCluster, type RedisClient } from './client.js';
 import {
   checkAttributeKey,
@@ -11,12 +12,15 @@ import {
   metaFromFlat,
   metaPairs,
   type RedisLayout,
+  VERSION_FIELD,
 } from './layout.js';
 import { type ReplicaPolicy, waitForReplicas } from './replicas.js';
 import { evalScript, type LuaScript, SCRIPTS, type ScriptReply } from './scripts.js';
 
 const flatten = (attributes: Map<AttributeKey, string>) =>
   [...attributes].flatMap(([key, value]) => [checkAttributeKey(key), value]);
+/** A version as the hash holds it; absent (a session from before versions) is 0. */
+const versionOf = (text: string | null | undefined): number => (text ? Number(text) : 0);
 const exists = (id: string) => new UnisessionError('UNISESSION_SESSION_EXISTS', id);
 
 /** The values at `fields` of a HMGET reply that starts at `offset`, present ones only. */
@@ -61,25 +65,68 @@ export class RedisSessions {
     return [status, payload];
   }
 
-  async load(client: RedisClient, id: string, keys: AttributeKey[] | 'all', now: number) {
+  async load(
+    client: RedisClient,
+    id: string,
+    keys: AttributeKey[] | 'all',
+    now: number,
+    knownVersion: number | undefined,
+  ) {
     const key = this.layout.session(id);
     let loaded: LoadedSession | null;
-    if (keys === 'all') {
+    if (knownVersion !== undefined) {
+      loaded = await this.loadIfChanged(client, id, keys, knownVersion);
+    } else if (keys === 'all') {
       // A plain HGETALL: packing the hash into one reply in Lua halves the client's decoding
       // but costs Redis, the component every node shares, two to eight times the CPU.
       const hash = await client.hgetall(key);
       const meta = metaFromFields(id, (field) => hash[field]);
       const fields = Object.keys(hash).filter(isAttributeField);
-      loaded = meta && { meta, attributes: new Map(fields.map((field) => [field, hash[field]!])) };
+      loaded = meta && {
+        meta,
+        attributes: new Map(fields.map((field) => [field, hash[field]!])),
+        version: versionOf(hash[VERSION_FIELD]),
+      };
     } else {
       const wanted = keys.filter(isAttributeField);
-      const values = await client.hmget(key, ...META_FIELD_NAMES, ...wanted);
-      const meta = metaFromFields(id, (field) => values[META_FIELD_NAMES.indexOf(field)]);
-      loaded = meta && { meta, attributes: present(wanted, values, META_FIELD_NAMES.length) };
+      const values = await client.hmget(key, VERSION_FIELD, ...META_FIELD_NAMES, ...wanted);
+      const meta = metaFromFields(id, (field) => values[1 + META_FIELD_NAMES.indexOf(field)]);
+      loaded = meta && {
+        meta,
+        attributes: present(wanted, values, 1 + META_FIELD_NAMES.length),
+        version: versionOf(values[0]),
+      };
     }
     // Redis keeps the hash for a grace period past expiresAt (see expiryGraceMs): check it here.
     const expiresAt = loaded?.meta.expiresAt ?? null;
     return expiresAt !== null && expiresAt <= now ? null : loaded;
+  }
+
+  /** The conditional load: one script, which sends the attributes only when the version moved. */
+  private async loadIfChanged(
+    client: RedisClient,
+    id: string,
+    keys: AttributeKey[] | 'all',
+    knownVersion: number,
+  ): Promise<LoadedSession | null> {
+    const wanted = keys === 'all' ? [] : keys.filter(isAttributeField);
+    const [head, body] = (await evalScript(
+      client,
+      SCRIPTS.load,
+      [this.layout.session(id)],
+      [String(knownVersion), keys === 'all' ? 'all' : 'some', ...wanted],
+    )) as [Array<string | null>, string[] | Array<string | null> | undefined];
+    const meta = metaFromFields(id, (field) => head[1 + META_FIELD_NAMES.indexOf(field)]);
+    if (!meta) return null;
+    const version = versionOf(head[0]);
+    if (body === undefined) return { meta, attributes: new Map(), version, unchanged: true };
+    if (keys !== 'all') return { meta, attributes: present(wanted, body, 0), version };
+    const attributes = new Map<AttributeKey, string>();
+    for (let i = 0; i + 1 < body.length; i += 2) {
+      const field = body[i]!;
+      if (isAttributeField(field)) attributes.set(field, body[i + 1]!);
+    }
+    return { meta, attributes, version };
   }
 
   async loadAttributes(client: RedisClient, id: string, keys: AttributeKey[]) {
@@ -89,7 +136,9 @@ export class RedisSessions {
   }
 
   async create(client: RedisClient, meta: SessionMeta, attributes: Map<AttributeKey, string>) {
-    if (!(await this.put(client, meta, [...metaPairs(meta), ...flatten(attributes)]))) throw exists(meta.id);
+    const version = await this.put(client, meta, [...metaPairs(meta), ...flatten(attributes)]);
+    if (version === null) throw exists(meta.id);
+    return version;
   }
 
   async update(client: RedisClient, id: string, change: SessionChange) {
@@ -109,7 +158,7 @@ export class RedisSessions {
       patch.expiresAt === undefined ? '' : patch.expiresAt === null ? 'null' : String(patch.expiresAt);
     const principal =
       patch.principal === undefined ? '' : patch.principal === null ? '-' : encodePrincipal(patch.principal);
-    const [status] = await this.run(
+    const [status, payload] = await this.run(
       client,
       SCRIPTS.update,
       [this.layout.session(id)],
@@ -120,11 +169,13 @@ export class RedisSessions {
         principal,
         String(pairs.length),
         patch.lastAccessedAt === undefined ? '' : String(patch.lastAccessedAt),
+        bumpsVersion(change) ? '1' : '',
         ...pairs,
         ...remove,
       ],
     );
-    return status === 'ok';
+    // A hash from before versions stays at 0 through touches: report "applied" as true, never a falsy 0.
+    return status === 'ok' ? versionOf(payload[0]) || true : false;
   }
 
   async destroy(client: RedisClient, id: string) {
@@ -136,9 +187,9 @@ export class RedisSessions {
     const { layout } = this;
     if (!isCluster(client)) {
       const keys = [layout.session(oldId), layout.session(newId)];
-      const [status] = await this.run(client, SCRIPTS.rename, keys, [oldId, newId]);
+      const [status, payload] = await this.run(client, SCRIPTS.rename, keys, [oldId, newId]);
       if (status === 'exists') throw exists(newId);
-      return status === 'ok';
+      return status === 'ok' ? versionOf(payload[0]) : false;
     }
     // Cluster: the ids hash to different slots, so no single command moves the hash.
     // Take it (read + delete in one script: from here on the old id loads nothing), then
@@ -146,16 +197,21 @@ export class RedisSessions {
     const [status, flat] = await this.run(client, SCRIPTS.take, [layout.session(oldId)], [oldId]);
     if (status === 'gone') return false;
     const meta = metaFromFlat(newId, flat)!;
-    if (!(await this.put(client, meta, flat))) {
+    // The pairs carry the old version, which the create script moves on by one.
+    const version = await this.put(client, meta, flat);
+    if (version === null) {
       await this.put(client, { ...meta, id: oldId }, flat);
       throw exists(newId);
     }
-    return true;
+    return version;
   }
 
-  /** Writes a session from field/value pairs (create, and the second half of a Cluster rename). */
-  private async put(client: RedisClient, meta: SessionMeta, pairs: string[]): Promise<boolean> {
-    const [status] = await this.run(
+  /**
+   * Writes a session from field/value pairs (create, and the second half of a Cluster rename).
+   * Returns its version, or null when the id was taken.
+   */
+  private async put(client: RedisClient, meta: SessionMeta, pairs: string[]): Promise<number | null> {
+    const [status, payload] = await this.run(
       client,
       SCRIPTS.create,
       [this.layout.session(meta.id)],
@@ -171,7 +227,7 @@ export class RedisSessions {
         ...pairs,
       ],
     );
-    return status === 'ok';
+    return status === 'ok' ? versionOf(payload[0]) : null;
   }
 
   private pexpireAt(expiresAt: number | null): string {

@@ -50,6 +50,8 @@ export const ADDED_SESSION_COLUMNS = [
   ['created_url', "TEXT NOT NULL DEFAULT ''"],
   ['last_url', "TEXT NOT NULL DEFAULT ''"],
   ['last_host', "TEXT NOT NULL DEFAULT ''"],
+  // The session's version (the port's "Versions"): rows from before it read as version 0.
+  ['version', 'INTEGER NOT NULL DEFAULT 0'],
 ] as const;
 
 /** The idempotent DDL of one group's tables; every statement may run again, from any process. */

@@ -2,15 +2,7 @@ import { UnisessionError } from '../../core/errors.js';
 import { type AttributeKey, AUDIT_LOG_LIMIT } from '../../core/store.js';
 import type { Backend } from '../kit/backend.js';
 import { collectPage, matches } from '../kit/paging.js';
-import {
-  needsAddressCheck,
-  SESSION_COLUMNS,
-  type SessionRow,
-  sqlFilter,
-  sqlPage,
-  toMeta,
-  toRow,
-} from '../sql/rows.js';
+import { needsAddressCheck, type SessionRow, sqlFilter, sqlPage, toMeta } from '../sql/rows.js';
 import {
   type AuditRow,
   auditFromRow,
@@ -22,6 +14,7 @@ import {
 } from '../sql/stats.js';
 import { takenValue, ticketSql } from '../sql/tickets.js';
 import type { SqliteDatabase } from './database.js';
+import { insertVersioned, loadVersioned, renameVersioned, updateVersioned } from './versions.js';
 
 type Db = SqliteDatabase;
 
@@ -56,16 +49,10 @@ function writeAttributes(
   for (const key of remove) del.run(id, key);
 }
 
-const exists = (d: Db, id: string) =>
-  d.sql(`SELECT 1 FROM ${d.tables.sessions} WHERE id = ?`).get(id) !== undefined;
-
 /** The SQLite operations. Every write is one IMMEDIATE transaction (see `SqliteDatabase.write`). */
 export const sqliteBackend: Backend<Db> = {
-  async load(d, id, keys, now) {
-    const row = d
-      .sql(`SELECT * FROM ${d.tables.sessions} WHERE id = ? AND (expires_at IS NULL OR expires_at > ?)`)
-      .get(id, now) as SessionRow | undefined;
-    return row ? { meta: toMeta(row), attributes: readAttributes(d, id, keys) } : null;
+  async load(d, id, keys, now, knownVersion) {
+    return loadVersioned(d, id, keys, now, knownVersion);
   },
 
   async loadAttributes(d, id, keys) {
@@ -73,31 +60,20 @@ export const sqliteBackend: Backend<Db> = {
   },
 
   async create(d, meta, attributes) {
-    d.write(() => {
-      const result = d
-        .sql(
-          `INSERT INTO ${d.tables.sessions} (${SESSION_COLUMNS.join(', ')}) VALUES (${SESSION_COLUMNS.map((c) => `@${c}`).join(', ')}) ON CONFLICT (id) DO NOTHING`,
-        )
-        .run(toRow(meta));
-      if (result.changes === 0) throw new UnisessionError('UNISESSION_SESSION_EXISTS', meta.id);
+    return d.write(() => {
+      if (!insertVersioned(d, meta)) throw new UnisessionError('UNISESSION_SESSION_EXISTS', meta.id);
       writeAttributes(d, meta.id, attributes);
+      return 1;
     });
   },
 
   async update(d, id, change) {
     return d.write(() => {
-      const patch = toRow(change.meta ?? {});
-      const columns = Object.keys(patch);
-      const found =
-        columns.length > 0
-          ? d
-              .sql(
-                `UPDATE ${d.tables.sessions} SET ${columns.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @__id`,
-              )
-              .run({ ...patch, __id: id }).changes > 0
-          : exists(d, id);
-      if (found) writeAttributes(d, id, change.set, change.remove);
-      return found;
+      const version = updateVersioned(d, id, change);
+      if (version === null) return false;
+      writeAttributes(d, id, change.set, change.remove);
+      // A row from before versions stays at 0 through touches: "applied" is then true, never a falsy 0.
+      return version || true;
     });
   },
 
@@ -109,13 +85,7 @@ export const sqliteBackend: Backend<Db> = {
   },
 
   async rename(d, oldId, newId) {
-    return d.write(() => {
-      if (!exists(d, oldId)) return false;
-      // Checked in the same IMMEDIATE transaction, so no other writer can take the id meanwhile.
-      if (exists(d, newId)) throw new UnisessionError('UNISESSION_SESSION_EXISTS', newId);
-      // ON UPDATE CASCADE moves the attribute rows in the same statement.
-      return d.sql(`UPDATE ${d.tables.sessions} SET id = ? WHERE id = ?`).run(newId, oldId).changes > 0;
-    });
+    return d.write(() => renameVersioned(d, oldId, newId) ?? false);
   },
 
   listing: {
