@@ -4,10 +4,10 @@
  * versions (its `create` resolves to nothing): such a store is simply not cached.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe } from 'node:test';
 import { generateSessionId } from '../../src/core/id.js';
 import type { Store } from '../../src/core/store.js';
-import { sampleMeta } from './conformance.js';
+import { conformanceIt, sampleMeta } from './conformance.js';
 
 const attrs = (entries: Record<string, string>) => new Map(Object.entries(entries));
 
@@ -20,7 +20,7 @@ async function versioned(store: Store) {
 
 export function runVersionConformance(getStore: () => Store): void {
   describe('versions', () => {
-    it('returns the version from create, and the same from load', async (t) => {
+    conformanceIt('returns the version from create, and the same from load', async (t) => {
       const store = getStore();
       const { meta, version } = await versioned(store);
       if (version === undefined) return t.skip('keeps no versions');
@@ -29,35 +29,38 @@ export function runVersionConformance(getStore: () => Store): void {
       assert.equal((await store.load(meta.id, [':user'], Date.now()))?.version, version);
     });
 
-    it('adds exactly 1 on every change of attributes, principal, lifetime and id; never on a touch', async (t) => {
-      const store = getStore();
-      const { meta, version } = await versioned(store);
-      if (version === undefined) return t.skip('keeps no versions');
-      let expected = version;
-      const now = Date.now();
-      const touch = { lastAccessedAt: now + 1, expiresAt: now + 60_001 };
-      assert.equal(await store.update(meta.id, { meta: touch }), expected, 'a touch keeps it');
-      const changes = [
-        { set: attrs({ ':user': '"bob"' }) },
-        { set: attrs({ 'shop:new': '1' }) },
-        { remove: [':user'] },
-        { meta: { principal: 'bob' } },
-        { meta: { principal: null } },
-        { meta: { maxInactive: 5000, ...touch } },
-        { meta: touch, set: attrs({ 'shop:cart': '[2]' }), remove: ['shop:new'] },
-      ];
-      for (const change of changes) {
-        expected += 1;
-        assert.equal(await store.update(meta.id, change), expected, JSON.stringify(change));
-        assert.equal((await store.load(meta.id, [], Date.now()))?.version, expected);
-      }
-      const newId = generateSessionId();
-      assert.equal(await store.rename(meta.id, newId), expected + 1, 'a rename moves it');
-      assert.equal((await store.load(newId, 'all', Date.now()))?.version, expected + 1);
-      assert.equal(await store.update(meta.id, { set: attrs({ ':x': '1' }) }), false, 'gone: false');
-    });
+    conformanceIt(
+      'adds exactly 1 on every change of attributes, principal, lifetime and id; never on a touch',
+      async (t) => {
+        const store = getStore();
+        const { meta, version } = await versioned(store);
+        if (version === undefined) return t.skip('keeps no versions');
+        let expected = version;
+        const now = Date.now();
+        const touch = { lastAccessedAt: now + 1, expiresAt: now + 60_001 };
+        assert.equal(await store.update(meta.id, { meta: touch }), expected, 'a touch keeps it');
+        const changes = [
+          { set: attrs({ ':user': '"bob"' }) },
+          { set: attrs({ 'shop:new': '1' }) },
+          { remove: [':user'] },
+          { meta: { principal: 'bob' } },
+          { meta: { principal: null } },
+          { meta: { maxInactive: 5000, ...touch } },
+          { meta: touch, set: attrs({ 'shop:cart': '[2]' }), remove: ['shop:new'] },
+        ];
+        for (const change of changes) {
+          expected += 1;
+          assert.equal(await store.update(meta.id, change), expected, JSON.stringify(change));
+          assert.equal((await store.load(meta.id, [], Date.now()))?.version, expected);
+        }
+        const newId = generateSessionId();
+        assert.equal(await store.rename(meta.id, newId), expected + 1, 'a rename moves it');
+        assert.equal((await store.load(newId, 'all', Date.now()))?.version, expected + 1);
+        assert.equal(await store.update(meta.id, { set: attrs({ ':x': '1' }) }), false, 'gone: false');
+      },
+    );
 
-    it('answers a conditional load with the metadata only while the version holds', async (t) => {
+    conformanceIt('answers a conditional load with the metadata only while the version holds', async (t) => {
       const store = getStore();
       const { meta, version } = await versioned(store);
       if (version === undefined) return t.skip('keeps no versions');
@@ -83,7 +86,7 @@ export function runVersionConformance(getStore: () => Store): void {
       assert.equal(await store.load(meta.id, 'all', Date.now(), next as number), null, 'destroyed');
     });
 
-    it('gives each of many concurrent writers its own version', async (t) => {
+    conformanceIt('gives each of many concurrent writers its own version', async (t) => {
       const store = getStore();
       const { meta, version } = await versioned(store);
       if (version === undefined) return t.skip('keeps no versions');
@@ -103,7 +106,7 @@ export function runVersionConformance(getStore: () => Store): void {
       assert.equal(loaded?.attributes.size, 2 + writers);
     });
 
-    it('refuses a knownVersion that is not an integer >= 0', async () => {
+    conformanceIt('refuses a knownVersion that is not an integer >= 0', async () => {
       const store = getStore();
       for (const bad of [-1, 1.5, '1', Number.NaN, null, { $gt: 0 }]) {
         await assert.rejects(

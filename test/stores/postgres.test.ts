@@ -116,7 +116,7 @@ describe('postgres store: schema', () => {
         [old?.meta.principal, old?.meta.createdUrl, old?.meta.lastUrl, old?.meta.lastHost],
         ['old-user', '', '', ''],
       );
-      assert.equal(await store.update('old-id', { meta: { lastUrl: '/now', lastHost: 'n2' } }), true);
+      assert.notEqual(await store.update('old-id', { meta: { lastUrl: '/now', lastHost: 'n2' } }), false);
       assert.equal((await store.load('old-id', [], Date.now()))?.meta.lastUrl, '/now');
       const page = await capability(store, 'listing').list({ sort: 'lastAccessedAt' });
       assert.deepEqual(

@@ -18,6 +18,7 @@ import {
   toMeta,
 } from './layout.js';
 import type { MongodbSettings } from './options.js';
+import { withProjection } from './projection.js';
 import { inTransaction, isDuplicateKey, type MongoHandles } from './setup.js';
 import { mongoStats } from './stats.js';
 import { mongodbTickets } from './tickets.js';
@@ -81,7 +82,11 @@ async function sweep({ sessions }: MongoHandles, now: number, limit: number): Pr
     // Each delete re-checks expiry (a touch may have revived the session since the find)
     // and returns the document only to the sweeper that removed it.
     const deleted = await Promise.all(
-      candidates.map((doc) => sessions.findOneAndDelete({ _id: doc._id, ...expired }, metaOnly)),
+      candidates.map((doc) =>
+        withProjection(sessions, metaOnly.projection, (options) =>
+          sessions.findOneAndDelete({ _id: doc._id, ...expired }, options),
+        ),
+      ),
     );
     for (const doc of deleted) if (doc) swept.push(toMeta(doc));
     if (candidates.length < want) break;
@@ -138,10 +143,12 @@ export function mongodbBackend(settings: MongodbSettings): Backend<MongoHandles>
       // No upsert: a session deleted meanwhile (logout, sweep) must stay deleted. One command
       // either way; the updated document comes back with its version.
       const doc = update
-        ? await sessions.findOneAndUpdate({ _id }, update as UpdateFilter<SessionDoc>, {
-            returnDocument: 'after',
-            projection,
-          })
+        ? await withProjection(sessions, projection, (options) =>
+            sessions.findOneAndUpdate({ _id }, update as UpdateFilter<SessionDoc>, {
+              returnDocument: 'after',
+              ...options,
+            }),
+          )
         : await sessions.findOne({ _id }, { projection });
       if (!doc) return false;
       // A document from before versions stays at 0 through touches: "applied" is then true, never a falsy 0.
@@ -150,7 +157,9 @@ export function mongodbBackend(settings: MongodbSettings): Backend<MongoHandles>
 
     async destroy({ sessions }, id) {
       // findOneAndDelete returns the document only to the caller whose delete removed it.
-      const doc = await sessions.findOneAndDelete({ _id: id }, metaOnly);
+      const doc = await withProjection(sessions, metaOnly.projection, (options) =>
+        sessions.findOneAndDelete({ _id: id }, options),
+      );
       return doc ? toMeta(doc) : null;
     },
 
