@@ -10,7 +10,8 @@
  *
  * Env: SYSTEM, STORE_URL, SHAPE (as the server files take them); SIZES (comma-separated
  * bytes, default 2000,20000,200000), COUNT (sessions per size, default 200), REPS (3),
- * SECONDS (5 per measurement), PROFILE_DIR (adds --cpu-prof to the server). Prints one JSON
+ * SECONDS (5 per measurement), PROFILE_DIR (adds --cpu-prof to the server), SERVER_NODE_ARGS
+ * (more node/V8 flags for the server, space-separated, e.g. `--trace-gc`). Prints one JSON
  * row per measurement and the median µs per request per size.
  */
 import { spawn } from 'node:child_process';
@@ -25,7 +26,7 @@ const seconds = Number(process.env.SECONDS ?? 5);
 
 /** One server process per measurement, so no run inherits another's heap. */
 async function once(size: number): Promise<{ rps: number; micros: number }> {
-  const args = ['--import', 'tsx'];
+  const args = ['--import', 'tsx', ...(process.env.SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
   if (process.env.PROFILE_DIR) {
     // --cpu-prof writes its profile only on a normal exit: make SIGTERM one.
     const exitOnTerm = "process.on('SIGTERM',()=>process.exit(0))";
