@@ -21,8 +21,13 @@ export function memcachedBackend(router: Router): Backend<Nodes> {
   const { io } = router;
   const { layout } = io;
 
-  async function create(all: Nodes, meta: SessionMeta, attributes: Map<AttributeKey, string>): Promise<void> {
-    const record: MetaRecord = { meta, keys: [...attributes.keys()], attrsUntil: horizon(meta), rev: 1 };
+  async function create(
+    all: Nodes,
+    meta: SessionMeta,
+    attributes: Map<AttributeKey, string>,
+    ver = 1,
+  ): Promise<number> {
+    const record: MetaRecord = { meta, keys: [...attributes.keys()], attrsUntil: horizon(meta), rev: 1, ver };
     await router.onRoute(all, meta.id, async (primary, mirror) => {
       // `add` first: it is what refuses a taken id, before any attribute is written.
       if (!(await primary.store('add', layout.meta(meta.id), encodeRecord(record), io.metaExptime(record)))) {
@@ -39,6 +44,7 @@ export function memcachedBackend(router: Router): Backend<Nodes> {
         throw error instanceof NodeDown ? storeUnavailable('memcached', error) : error;
       }
     });
+    return ver;
   }
 
   /** Replays a committed change on the backup; a backup without the session gets a full copy. */
@@ -96,7 +102,8 @@ export function memcachedBackend(router: Router): Backend<Nodes> {
         if (other && otherCurrent)
           await bestEffort(mirrorChange(other, holder, next, { set, remove, untouched }));
         else if (other) await router.copyTo(other, holder, id);
-        return true;
+        // Never 0 (the port): a touch of a session from before versions reports true.
+        return next.ver || true;
       }
       if (outcome === 'not_found') break;
       found = await io.read(holder, id, []);
@@ -111,15 +118,28 @@ export function memcachedBackend(router: Router): Backend<Nodes> {
   }
 
   return {
-    load: (all, id, keys, now) =>
+    load: (all, id, keys, now, knownVersion) =>
       router.onRoute(all, id, async (primary, mirror) => {
-        const { found, holder, other, otherRev } = await router.locate(primary, mirror, id, keys);
+        // Conditional: the metadata item alone first (it holds the version); the attribute
+        // items only when the version differs, which is then a second trip (see
+        // docs/decisions.md, "memcached versions": memcached has no conditional multi-get).
+        const conditional = knownVersion !== undefined;
+        const { found, holder, other, otherRev } = await router.locate(
+          primary,
+          mirror,
+          id,
+          conditional ? [] : keys,
+        );
         if (found.state !== 'live') return null;
         // Repair on read: the primary is stale or lost it, or the backup lost it (restarted).
         if (other && (holder !== primary || otherRev < 0)) await router.copyTo(other, holder, id);
-        const { meta } = found.record;
+        const { meta, ver } = found.record;
         if (meta.expiresAt !== null && meta.expiresAt <= now) return null;
-        return { meta, attributes: found.attributes };
+        if (!conditional) return { meta, attributes: found.attributes, version: ver };
+        if (ver === knownVersion)
+          return { meta, attributes: new Map<AttributeKey, string>(), version: ver, unchanged: true };
+        const attributes = await io.attributesAfter(holder, id, found.record, keys);
+        return { meta, attributes, version: ver };
       }),
 
     loadAttributes: (all, id, keys) =>
@@ -148,7 +168,7 @@ export function memcachedBackend(router: Router): Backend<Nodes> {
         const won = await router.claim(holder, oldId, found, 'all');
         if (!won) return false;
         try {
-          await create(all, { ...won.record.meta, id: newId }, won.attributes);
+          await create(all, { ...won.record.meta, id: newId }, won.attributes, won.record.ver + 1);
         } catch (error) {
           // The new id could not be written: put the old session back as it was.
           await holder.store('set', layout.meta(oldId), encodeRecord(won.record), io.metaExptime(won.record));
@@ -157,7 +177,7 @@ export function memcachedBackend(router: Router): Backend<Nodes> {
         await Promise.all(
           [holder, other].map((node) => node && bestEffort(io.wipe(node, oldId, won.record))),
         );
-        return true;
+        return won.record.ver + 1;
       }),
     tickets: memcachedTickets(router),
   };

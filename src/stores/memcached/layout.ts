@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AttributeKey, MetaPatch, SessionChange, SessionMeta } from '../../core/store.js';
+import { bumpsVersion } from '../kit/versions.js';
 
 /**
  * How a session sits in memcached:
@@ -49,6 +50,12 @@ export interface MetaRecord {
    * blip) and comes back with old data is recognised as stale, not believed.
    */
   rev: number;
+  /**
+   * The session's version (the port's "Versions"): unlike `rev`, a touch leaves it. It sits in
+   * the metadata item, which every change publishes last with a CAS, after its attribute items
+   * (see docs/decisions.md, "memcached versions"). 0 for a record written before versions.
+   */
+  ver: number;
 }
 
 const FORMAT = 1;
@@ -61,6 +68,7 @@ export function encodeRecord(record: MetaRecord): string {
     keys: record.keys,
     attrsUntil: record.attrsUntil,
     rev: record.rev,
+    ver: record.ver,
   });
 }
 
@@ -78,7 +86,7 @@ export function decodeRecord(id: string, text: string): MetaRecord | { gone: tru
     return null;
   }
   if (typeof parsed !== 'object' || parsed === null) return null;
-  const { v, gone, keys, attrsUntil, rev, ...meta } = parsed as Record<string, unknown>;
+  const { v, gone, keys, attrsUntil, rev, ver, ...meta } = parsed as Record<string, unknown>;
   if (v !== FORMAT) return null;
   const revision = typeof rev === 'number' ? rev : 0;
   if (gone === true) return { gone: true, rev: revision };
@@ -88,6 +96,7 @@ export function decodeRecord(id: string, text: string): MetaRecord | { gone: tru
     keys: keys.filter((key): key is string => typeof key === 'string'),
     attrsUntil: typeof attrsUntil === 'number' ? attrsUntil : null,
     rev: revision,
+    ver: typeof ver === 'number' && Number.isSafeInteger(ver) && ver >= 0 ? ver : 0,
   };
 }
 
@@ -111,7 +120,7 @@ export function horizon(meta: SessionMeta): number | null {
   return meta.expiresAt === null ? null : meta.expiresAt + meta.maxInactive;
 }
 
-/** The record after one delta: patched metadata, updated index, next revision. */
+/** The record after one delta: patched metadata, updated index, next revision, and the next version unless it is a touch. */
 export function applyChange(record: MetaRecord, change: SessionChange): MetaRecord {
   const patch = Object.fromEntries(
     Object.entries(change.meta ?? {}).filter(([, value]) => value !== undefined),
@@ -123,5 +132,11 @@ export function applyChange(record: MetaRecord, change: SessionChange): MetaReco
   );
   const { attrsUntil } = record;
   const stillCovered = meta.expiresAt !== null && attrsUntil !== null && meta.expiresAt <= attrsUntil;
-  return { meta, keys, attrsUntil: stillCovered ? attrsUntil : horizon(meta), rev: record.rev + 1 };
+  return {
+    meta,
+    keys,
+    attrsUntil: stillCovered ? attrsUntil : horizon(meta),
+    rev: record.rev + 1,
+    ver: bumpsVersion(change) ? record.ver + 1 : record.ver,
+  };
 }

@@ -50,22 +50,48 @@ export class SessionIo {
   async read(node: MemcachedNode, id: string, keys: AttributeKey[] | 'all'): Promise<Found> {
     const metaKey = this.layout.meta(id);
     const wanted = keys === 'all' ? [] : keys;
-    let items = await node.getMany([metaKey, ...wanted.map((key) => this.layout.attribute(id, key))]);
+    const items = await node.getMany([metaKey, ...wanted.map((key) => this.layout.attribute(id, key))]);
     const item = items.get(metaKey);
     if (!item) return { state: 'missing' };
     const record = decodeRecord(id, item.value);
     if (record === null) return { state: 'missing' };
     if ('gone' in record) return { state: 'gone', cas: item.cas, rev: record.rev };
-    const names = keys === 'all' ? record.keys : wanted.filter((key) => record.keys.includes(key));
-    if (keys === 'all' && names.length > 0) {
-      items = await node.getMany(names.map((key) => this.layout.attribute(id, key)));
+    if (keys === 'all') {
+      return {
+        state: 'live',
+        record,
+        cas: item.cas,
+        attributes: await this.attributesAfter(node, id, record, 'all'),
+      };
     }
     const attributes = new Map<AttributeKey, string>();
-    for (const name of names) {
+    for (const name of wanted.filter((key) => record.keys.includes(key))) {
       const value = items.get(this.layout.attribute(id, name))?.value;
       if (value !== undefined) attributes.set(name, value);
     }
     return { state: 'live', record, cas: item.cas, attributes };
+  }
+
+  /**
+   * The attributes of a session whose metadata was just read from `node` (a conditional load
+   * whose version differed): one `get`. Read after the metadata, they are at least as new as
+   * its version, since every write stores its attribute items before it publishes the metadata.
+   */
+  async attributesAfter(
+    node: MemcachedNode,
+    id: string,
+    record: MetaRecord,
+    keys: AttributeKey[] | 'all',
+  ): Promise<Map<AttributeKey, string>> {
+    const names = keys === 'all' ? record.keys : keys.filter((key) => record.keys.includes(key));
+    const attributes = new Map<AttributeKey, string>();
+    if (names.length === 0) return attributes;
+    const items = await node.getMany(names.map((key) => this.layout.attribute(id, key)));
+    for (const name of names) {
+      const value = items.get(this.layout.attribute(id, name))?.value;
+      if (value !== undefined) attributes.set(name, value);
+    }
+    return attributes;
   }
 
   /** Writes a whole session: `add` never overwrites what is there (a repair must not undo newer writes). */
