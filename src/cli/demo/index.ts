@@ -3,11 +3,11 @@
  * one session store, to show sessions surviving node switches, kills and a rolling redeploy.
  */
 
-import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { explainError } from '../../core/errors.js';
 import { type Command, UsageError } from '../command.js';
 import { createBalancer } from './balancer.js';
+import { listen } from './listen.js';
 import { type DemoMonitor, startDemoMonitor } from './monitor.js';
 import { demoSecret } from './secret.js';
 import { DEFAULT_STORE, describeStore, openStore, parseStore, type StoreSpec } from './stores.js';
@@ -200,16 +200,6 @@ Ctrl-C stops the demo and every process it started.
   await stop();
   console.log('Stopped. No process left behind.');
   return 0;
-}
-
-function listen(server: Server, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }
 
 /**

@@ -3,7 +3,11 @@
  * see is exactly what this one request, on this one node, found in the shared session.
  */
 import type { Device } from '../../core/admin-types.js';
+import { escapeHtml } from '../../monitor/ui/html.js';
 import type { ClusterView, NodeView } from './protocol.js';
+
+// One escaping rule for every page we render: the monitor's. The SSO demo pages import it from here.
+export { escapeHtml };
 
 export interface PageModel {
   node: { name: string; version: number; pid: number; port: number | undefined };
@@ -22,19 +26,6 @@ export interface PageModel {
   /** The query string: `killed`, `redeploy` and `live` change what the page says. */
   query: URLSearchParams;
   error?: string;
-}
-
-const escapes: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => escapes[char]!);
 }
 
 /** A stable colour per slot, so switching nodes is visible at a glance. */

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { explainError } from '../../../core/errors.js';
 import { UsageError } from '../../command.js';
 import { createBalancer } from '../balancer.js';
+import { listen } from '../listen.js';
 import { demoSecret } from '../secret.js';
 import { describeStore, openStore, parseStore } from '../stores.js';
 import { Supervisor } from '../supervisor.js';
@@ -183,14 +184,4 @@ Ctrl-C stops the demo and every process it started.
   await stop();
   console.log('Stopped. No process left behind.');
   return 0;
-}
-
-function listen(server: Server, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }
