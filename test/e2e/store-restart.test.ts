@@ -16,7 +16,7 @@ import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, describe, it, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { CounterLoad, type LoadReport } from '../helpers/load.js';
@@ -57,35 +57,50 @@ function assertNothingLost(report: LoadReport): void {
   assert.equal(report.loggedOut, 0, 'logged-out sessions');
 }
 
+/**
+ * The shared scenario: one app node on `env`'s store under a steady counter load, the store
+ * SIGKILLed and restarted, the load run on until it has done enough, then the audit: every
+ * acknowledged increment is there and nobody was logged out.
+ */
+async function killAndRestartUnderLoad(
+  t: TestContext,
+  label: string,
+  env: Record<string, string>,
+  store: { kill(): Promise<void>; restart(): Promise<void> },
+): Promise<void> {
+  const node = await startNode(FIXTURE, env);
+  nodes.push(node);
+  const load = new CounterLoad(`http://127.0.0.1:${node.port}`, SESSIONS);
+  load.start();
+  await load.afterOk(1000);
+  const killedAt = Date.now();
+  await store.kill();
+  await store.restart();
+  const restartedMs = Date.now() - killedAt;
+  await load.afterOk(Math.max(SESSIONS * 5, 2000 - load.okCount));
+  await load.stop();
+  const report = await load.verify();
+  const recoveryMs = report.lastFailureAt === undefined ? 0 : report.lastFailureAt - killedAt;
+  t.diagnostic(
+    describeReport(
+      label,
+      report,
+      `, accepting again ${restartedMs} ms after the kill, last failure ${recoveryMs} ms after it`,
+    ),
+  );
+  assertNothingLost(report);
+  await stopNode(node);
+}
+
 describe('store restart under load', () => {
   it('Redis with appendfsync always: SIGKILL the server, restart it, nothing acknowledged is lost', async (t) => {
     const redis = await fleet.start(['--appendonly', 'yes', '--appendfsync', 'always']);
-    const node = await startNode(FIXTURE, {
-      STORE: 'redis',
-      REDIS_URL: `redis://127.0.0.1:${redis.port}`,
-      GROUP: uniqueGroup('aof'),
-    });
-    nodes.push(node);
-    const load = new CounterLoad(`http://127.0.0.1:${node.port}`, SESSIONS);
-    load.start();
-    await load.afterOk(1000);
-    const killedAt = Date.now();
-    await fleet.kill(redis);
-    await fleet.restart(redis);
-    const restartedMs = Date.now() - killedAt;
-    await load.afterOk(Math.max(SESSIONS * 5, 2000 - load.okCount));
-    await load.stop();
-    const report = await load.verify();
-    const recoveryMs = report.lastFailureAt === undefined ? 0 : report.lastFailureAt - killedAt;
-    t.diagnostic(
-      describeReport(
-        'redis AOF always, SIGKILL + restart',
-        report,
-        `, back up ${restartedMs} ms after the kill, last failure ${recoveryMs} ms after it`,
-      ),
+    await killAndRestartUnderLoad(
+      t,
+      'redis AOF always, SIGKILL + restart',
+      { STORE: 'redis', REDIS_URL: `redis://127.0.0.1:${redis.port}`, GROUP: uniqueGroup('aof') },
+      { kill: () => fleet.kill(redis), restart: () => fleet.restart(redis) },
     );
-    assertNothingLost(report);
-    await stopNode(node);
   });
 
   it('SQLite: SIGKILL the app process mid-commit, a new process finds every acknowledged write', async (t) => {
@@ -120,32 +135,12 @@ describe('store restart under load', () => {
 
   it('PostgreSQL: SIGKILL the whole server, restart it, nothing acknowledged is lost', async (t) => {
     const pgServer = await privatePostgres();
-    const node = await startNode(FIXTURE, {
-      STORE: 'postgres',
-      PG_URL: pgServer.url,
-      GROUP: uniqueGroup('pgk'),
-    });
-    nodes.push(node);
-    const load = new CounterLoad(`http://127.0.0.1:${node.port}`, SESSIONS);
-    load.start();
-    await load.afterOk(1000);
-    const killedAt = Date.now();
-    await pgServer.crash();
-    await pgServer.start();
-    const restartedMs = Date.now() - killedAt;
-    await load.afterOk(Math.max(SESSIONS * 5, 2000 - load.okCount));
-    await load.stop();
-    const report = await load.verify();
-    const recoveryMs = report.lastFailureAt === undefined ? 0 : report.lastFailureAt - killedAt;
-    t.diagnostic(
-      describeReport(
-        'postgres, SIGKILL the server + restart',
-        report,
-        `, accepting again ${restartedMs} ms after the kill, last failure ${recoveryMs} ms after it`,
-      ),
+    await killAndRestartUnderLoad(
+      t,
+      'postgres, SIGKILL the server + restart',
+      { STORE: 'postgres', PG_URL: pgServer.url, GROUP: uniqueGroup('pgk') },
+      { kill: () => pgServer.crash(), restart: () => pgServer.start() },
     );
-    assertNothingLost(report);
-    await stopNode(node);
     await pgServer.crash();
   });
   it('FerretDB (SQLite backend): SIGKILL the server, restart it, nothing acknowledged is lost', async (t) => {
@@ -177,34 +172,18 @@ describe('store restart under load', () => {
     };
     crashes.push(kill);
     await start();
-    const node = await startNode(FIXTURE, {
-      STORE: 'mongodb',
-      MONGO_URL: `mongodb://127.0.0.1:${port}/`,
-      GROUP: uniqueGroup('fer'),
-      // FerretDB v1 cannot run the cache's conditional load (docs/stores/mongodb.md).
-      CACHE: '0',
-    });
-    nodes.push(node);
-    const load = new CounterLoad(`http://127.0.0.1:${node.port}`, SESSIONS);
-    load.start();
-    await load.afterOk(1000);
-    const killedAt = Date.now();
-    await kill();
-    await start();
-    const restartedMs = Date.now() - killedAt;
-    await load.afterOk(Math.max(SESSIONS * 5, 2000 - load.okCount));
-    await load.stop();
-    const report = await load.verify();
-    const recoveryMs = report.lastFailureAt === undefined ? 0 : report.lastFailureAt - killedAt;
-    t.diagnostic(
-      describeReport(
-        'ferretdb sqlite, SIGKILL + restart',
-        report,
-        `, accepting again ${restartedMs} ms after the kill, last failure ${recoveryMs} ms after it`,
-      ),
+    await killAndRestartUnderLoad(
+      t,
+      'ferretdb sqlite, SIGKILL + restart',
+      {
+        STORE: 'mongodb',
+        MONGO_URL: `mongodb://127.0.0.1:${port}/`,
+        GROUP: uniqueGroup('fer'),
+        // FerretDB v1 cannot run the cache's conditional load (docs/stores/mongodb.md).
+        CACHE: '0',
+      },
+      { kill, restart: start },
     );
-    assertNothingLost(report);
-    await stopNode(node);
     await kill();
   });
 });
