@@ -3,8 +3,8 @@
  * demo app on an ephemeral port of 127.0.0.1 and takes its orders over the IPC channel.
  */
 import type { Server } from 'node:http';
-import { gracefulShutdown } from '../../adapters/shutdown.js';
 import type { SessionManager } from '../../core/manager.js';
+import { failToSupervisor as fail, nodeShutdown } from './node-process.js';
 import {
   type ClusterView,
   type FromNode,
@@ -22,29 +22,10 @@ if (!config || !process.send) {
 let cluster: ClusterView = { nodes: [], redeploy: null, store: '' };
 let server: Server | undefined;
 let manager: SessionManager | undefined;
-let stopping = false;
+const shutdown = nodeShutdown(() => ({ server, manager }));
 
 function send(message: FromNode): void {
   process.send?.(message);
-}
-
-/** Tells the supervisor why this node cannot start, then exits (after the message is out). */
-function fail(error: unknown): void {
-  const message = error instanceof Error ? error.message : String(error);
-  setTimeout(() => process.exit(1), 1000).unref();
-  process.send?.({ type: 'fatal', message } satisfies FromNode, () => process.exit(1));
-}
-
-/**
- * Stop taking connections, let the requests in flight finish with their commits, close each
- * kept-alive connection once idle, give the sweeper lease up, close the store, exit: the
- * library's `gracefulShutdown`, as a user's node would run it.
- */
-async function shutdown(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  if (server && manager) await gracefulShutdown(server, manager, { signals: [], timeoutMs: 5000 }).shutdown();
-  process.exit(0);
 }
 
 process.on('message', (message: ToNode) => {

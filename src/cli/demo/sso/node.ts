@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:http';
 import type { SessionManager } from '../../../core/manager.js';
+import { failToSupervisor as fail, nodeShutdown } from '../node-process.js';
 import { type FromNode, NODE_CONFIG_ENV, type NodeConfig, type ToNode } from '../protocol.js';
 import type { SsoNodeApp } from './config.js';
 
@@ -16,26 +17,7 @@ if (!config || !process.send) {
 
 let server: Server | undefined;
 let manager: SessionManager | undefined;
-let stopping = false;
-
-function fail(error: unknown): void {
-  const message = error instanceof Error ? error.message : String(error);
-  setTimeout(() => process.exit(1), 1000).unref();
-  process.send?.({ type: 'fatal', message } satisfies FromNode, () => process.exit(1));
-}
-
-async function shutdown(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  setTimeout(() => process.exit(0), 5000).unref();
-  if (server) {
-    const closed = new Promise((resolve) => server!.close(resolve));
-    server.closeIdleConnections();
-    await closed;
-  }
-  await manager?.close().catch(() => undefined);
-  process.exit(0);
-}
+const shutdown = nodeShutdown(() => ({ server, manager }));
 
 process.on('message', (message: ToNode) => {
   if (message.type === 'shutdown') void shutdown();
