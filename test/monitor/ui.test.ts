@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { SessionManager } from '../../src/core/manager.js';
+import { csvCell } from '../../src/monitor/export.js';
 import { createMonitor, type Monitor, toNodeHandler } from '../../src/monitor/index.js';
 import { memcachedStore } from '../../src/stores/memcached.js';
 import { Client } from '../helpers/client.js';
@@ -196,7 +197,8 @@ describe('monitor UI', () => {
     assert.equal(csv.status, 200);
     const lines = (await csv.text()).trim().split('\r\n');
     assert.equal(lines.length, 2);
-    assert.ok(lines[1]?.startsWith(apps.ids.bob));
+    // An id may start with '-', which the export guards against spreadsheet formulas with a leading quote.
+    assert.ok(lines[1]?.startsWith(`${csvCell(apps.ids.bob)},`));
   });
 });
 
