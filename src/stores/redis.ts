@@ -3,6 +3,7 @@ import type { Backend } from './kit/backend.js';
 import { defineStore } from './kit/define.js';
 import { createClient, type RedisClient, whenReady } from './redis/client.js';
 import { RedisExpiry } from './redis/expiry.js';
+import { WriteFence } from './redis/fence.js';
 import { META_FIELDS, RedisLayout } from './redis/layout.js';
 import { RedisMonitor } from './redis/monitor.js';
 import { type RedisStoreOptions, resolveRedisOptions } from './redis/options.js';
@@ -14,8 +15,13 @@ import { redisTickets } from './redis/tickets.js';
 export type { RedisStoreOptions } from './redis/options.js';
 
 /** The operations of one group's layout: sessions, the index readers, and expiry. */
-function redisBackend(layout: RedisLayout, grace: number, replicas: ReplicaPolicy): Backend<RedisClient> {
-  const sessions = new RedisSessions(layout, grace, replicas);
+function redisBackend(
+  layout: RedisLayout,
+  grace: number,
+  replicas: ReplicaPolicy,
+  commandTimeout: number,
+): Backend<RedisClient> {
+  const sessions = new RedisSessions(layout, grace, replicas, new WriteFence(commandTimeout));
   const queries = new RedisQueries(layout);
   const expiry = new RedisExpiry(layout, queries, sessions);
   const monitor = new RedisMonitor(layout, queries);
@@ -78,7 +84,7 @@ export function redisStore(options: RedisStoreOptions = {}): Store {
     // (see client.ts), so each operation waits for the connection instead.
     ready: client ? undefined : (own) => whenReady(own, settings.connectTimeout),
     release: client ? undefined : quit,
-    backend: redisBackend(new RedisLayout(group), grace, replicas),
+    backend: redisBackend(new RedisLayout(group), grace, replicas, settings.commandTimeout),
   });
 }
 

@@ -22,7 +22,8 @@ export interface ConnectionSettings {
  * No command is ever queued for later: ioredis's offline queue and its resending of
  * unanswered commands after a reconnect are off, because a write that was already reported
  * as failed (503) must not happen afterwards, behind newer writes. `whenReady` waits for the
- * first connection instead.
+ * first connection instead. A Cluster client still queues per node and re-sends after a
+ * failover whatever these say, so the write scripts also refuse to run late (fence.ts).
  */
 function resilientOptions(settings: ConnectionSettings): RedisOptions {
   return {

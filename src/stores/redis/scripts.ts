@@ -15,7 +15,9 @@ import { META_FIELD_NAMES, META_FIELDS, VERSION_FIELD } from './layout.js';
  * so the whole operation is one atomic round trip. In a Cluster the index keys live in
  * another slot, so ARGV[1] is '' and the caller sends the tuples to the INDEX script.
  *
- * Every script replies `{status, payload, ops}`.
+ * Every script replies `{status, payload, ops}`. The write scripts (create, update, destroy,
+ * rename, take) get ARGV[1] with a deadline in front of the prefix, and reply 'late' without
+ * writing when they run past it (see fence.ts and `late` below).
  */
 
 const q = (text: string) => `'${text}'`;
@@ -93,6 +95,22 @@ local function apply_ops(prefix, ops, first)
   end
 end
 
+-- The late-write fence (fence.ts). A write script's ARGV[1] arrives as '<deadline>|<index
+-- prefix>', the deadline in ms of this server's clock: past it the caller has given up, so
+-- the script answers {'late', {now}} and writes nothing. It leaves the prefix in ARGV[1].
+local function late()
+  local deadline, prefix = string.match(ARGV[1], '^(%d*)|(.*)$')
+  if not deadline then return nil end
+  ARGV[1] = prefix
+  if deadline == '' then return nil end
+  -- Before Redis 5, a script must ask to replicate its effects to write after TIME.
+  if redis.replicate_commands then redis.replicate_commands() end
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if now > tonumber(deadline) then return {'late', {tostring(now)}, {}} end
+  return nil
+end
+
 local function finish(status, payload, ops)
   if ARGV[1] ~= '' then
     apply_ops(ARGV[1], ops, 1)
@@ -108,6 +126,8 @@ end
  * than the pairs' own version when they carry one (the second half of a Cluster rename).
  */
 const CREATE = `
+local refused = late()
+if refused then return refused end
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists', {}, {}} end
 call_range('HSET', KEYS[1], ARGV, 10, #ARGV)
 local version = redis.call('HINCRBY', KEYS[1], F_VERSION, 1)
@@ -122,6 +142,8 @@ return finish('ok', {tostring(version)}, {'put', ARGV[2], ARGV[3], ARGV[4], '', 
  * when the session is gone, so it is never resurrected. Replies with the version after it.
  */
 const UPDATE = `
+local refused = late()
+if refused then return refused end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone', {}, {}} end
 local n = tonumber(ARGV[6])
 local ops = {}
@@ -172,6 +194,8 @@ return finish('ok', {tostring(version)}, ops)
  * entry corrected; a hash already gone (index entry stale) is cleaned from appHint's index.
  */
 const DESTROY = `
+local refused = late()
+if refused then return refused end
 local values = redis.call('HMGET', KEYS[1], unpack(META))
 local fields = {}
 for i, name in ipairs(META) do
@@ -204,6 +228,8 @@ return finish('deleted', meta, {'remove', ARGV[2], app, '', p, '', '', '', host}
  * RENAME keeps the fields and the native expiry; both ids are on one server, so it is atomic.
  */
 const RENAME = `
+local refused = late()
+if refused then return refused end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone', {}, {}} end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {'exists', {}, {}} end
 local v = redis.call('HMGET', KEYS[1], F_APP, F_EXP, F_P, F_ACC, F_CREATED, F_HOST)
@@ -220,6 +246,8 @@ return finish('ok', {tostring(version)}, {'remove', ARGV[2], app, '', p, '', '',
  * KEYS: old session. ARGV: prefix, oldId.
  */
 const TAKE = `
+local refused = late()
+if refused then return refused end
 local flat = redis.call('HGETALL', KEYS[1])
 if #flat == 0 then return {'gone', {}, {}} end
 local app, p, host = '', '', ''

@@ -2,6 +2,7 @@ import { UnisessionError } from '../../core/errors.js';
 import type { AttributeKey, LoadedSession, SessionChange, SessionMeta } from '../../core/store.js';
 import { bumpsVersion } from '../kit/versions.js';
 import { isCluster, type RedisClient } from './client.js';
+import { WriteFence } from './fence.js';
 import {
   checkAttributeKey,
   encodePrincipal,
@@ -41,6 +42,8 @@ export class RedisSessions {
     private readonly grace: number,
     /** How many replicas each write waits for (the `replicas` option). */
     private readonly replicas: ReplicaPolicy = { count: 0, timeoutMs: 0 },
+    /** Keeps writes that arrive after their caller gave up from being applied (fence.ts). */
+    private readonly fence = new WriteFence(2000),
   ) {}
 
   /**
@@ -55,14 +58,40 @@ export class RedisSessions {
     keys: string[],
     args: string[],
   ): Promise<[string, string[]]> {
-    const { layout } = this;
+    const { layout, fence } = this;
     const prefix = isCluster(client) ? '' : layout.indexPrefix;
-    const [status, payload, ops] = (await evalScript(client, script, keys, [prefix, ...args])) as ScriptReply;
+    fence.refresh(client, Date.now());
+    let reply = await this.fenced(client, script, keys, prefix, args);
+    if (reply.status === 'late') {
+      // We were still waiting, so the clocks disagree (fence.ts): nothing was written; the
+      // reply corrects the offset, and the write goes once more.
+      fence.learn(Number(reply.payload[0]), reply.sentAt, Date.now());
+      reply = await this.fenced(client, script, keys, prefix, args);
+      if (reply.status === 'late')
+        throw new Error('Redis answered a write as late twice: its clock moves oddly');
+    }
+    const { status, payload, ops } = reply;
     if (ops.length > 0) await evalScript(client, SCRIPTS.index, [layout.apps], [layout.indexPrefix, ...ops]);
     const waits = [waitForReplicas(client, keys[0]!, this.replicas)];
     if (ops.length > 0 && prefix === '') waits.push(waitForReplicas(client, layout.apps, this.replicas));
     await Promise.all(waits);
     return [status, payload];
+  }
+
+  /** One run of a write script, with its deadline. */
+  private async fenced(
+    client: RedisClient,
+    script: LuaScript,
+    keys: string[],
+    prefix: string,
+    args: string[],
+  ) {
+    const sentAt = Date.now();
+    const [status, payload, ops] = (await evalScript(client, script, keys, [
+      this.fence.argument(prefix, sentAt),
+      ...args,
+    ])) as ScriptReply;
+    return { status, payload, ops, sentAt };
   }
 
   async load(
