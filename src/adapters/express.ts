@@ -104,6 +104,7 @@ export function session(
     defaultLifetime: manager.options.maxInactive,
   };
   const { name } = manager.options.cookie;
+  const { saveUninitialized } = manager.options;
 
   const middleware = (req: Request, res: Response, next: NextFunction) => {
     // As express-session: a session put there by earlier middleware is left alone.
@@ -125,6 +126,21 @@ export function session(
     if (legacyId !== undefined) info = presenting(info, name, settings.signer.sign(legacyId));
     const handle = manager.open(rememberRequest(info, req));
     req.sessionHandle = handle;
+    if (legacyId === undefined && !saveUninitialized && internalsOf(handle).startFreshWithoutStore()) {
+      // No session cookie: nothing to load, and nothing to save unless the handler uses the
+      // session. So the session, and the response hold that commits it, are made at the first
+      // touch of req.session, req.sessionID or req.sessionHandle; a request that never touches
+      // them costs little more than without this middleware.
+      onFirstTouch(req, () => {
+        const state = new RequestSession(settings, req, handle, configured, secureRequest, next, undefined);
+        internalsOf(handle).onBeforeCommit(() => state.sync());
+        state.startFresh();
+        // Touched after the response left: as with express-session, nothing is saved any more.
+        if (!res.headersSent)
+          holdResponseUntilCommitted(res, handle, { fail: next, report }, () => state.commit());
+      });
+      return next();
+    }
     const start = async (): Promise<RequestSession> => {
       if (legacyId !== undefined && migrateFrom) {
         await migrateSession(manager, migrateFrom, legacyId, configured, {
@@ -153,6 +169,39 @@ export function session(
       .catch(report);
   };
   return Object.assign(middleware, { manager });
+}
+
+const TOUCHED = ['session', 'sessionID', 'sessionHandle'] as const;
+
+/**
+ * Puts accessors for `req.session`, `req.sessionID` and `req.sessionHandle` on the request:
+ * the first get or set of any of them replaces the three with plain properties, which
+ * `materialize` sets, and then does what was asked.
+ */
+function onFirstTouch(req: Request, materialize: () => void): void {
+  const handle = req.sessionHandle;
+  const touch = () => {
+    // `delete req.session` before any touch: the session stays off the request, as it would have.
+    const deleted = !Object.hasOwn(req, 'session');
+    for (const key of TOUCHED) delete (req as Partial<Request>)[key];
+    req.sessionHandle = handle;
+    materialize();
+    if (deleted) delete (req as Partial<Request>).session;
+  };
+  for (const key of TOUCHED) {
+    Object.defineProperty(req, key, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        touch();
+        return req[key];
+      },
+      set(value: unknown) {
+        touch();
+        (req as unknown as Record<string, unknown>)[key] = value;
+      },
+    });
+  }
 }
 
 /** The request as the core sees it, with the id of a verified express-session cookie presented in unisession's format. */

@@ -25,6 +25,11 @@ const TOUCH_FIELDS = new Set(['lastAccessedAt', 'expiresAt', 'lastUrl', 'lastHos
 export interface SessionInternals {
   /** Loads the session now, so that the synchronous methods below have something to work on. */
   load(): Promise<void>;
+  /**
+   * When the request presents no session id, starts its new session now, synchronously: there
+   * is nothing to ask the store. False, changing nothing, when it presents one (or was loaded).
+   */
+  startFreshWithoutStore(): boolean;
   /** Attribute names this request has loaded or set (and not removed). */
   loadedNames(): string[];
   /** A loaded attribute, decoded now if it was not; never touches the store. */
@@ -484,6 +489,12 @@ export class Session {
     internalsOfSession = (session) =>
       (session.internals ??= {
         load: () => session.load(),
+        startFreshWithoutStore() {
+          if (session.state !== 'unloaded' || session.transport.presented.candidates.length > 0) return false;
+          session.startFresh();
+          session.state = 'ready';
+          return true;
+        },
         loadedNames: () => session.attributes.visibleNames(),
         peek: (name) => session.attributes.peek(session.meta?.id ?? '', name),
         undecodedLength: (name) => session.attributes.undecodedLength(name),

@@ -79,6 +79,12 @@ export class RequestSession implements SessionHost {
     this.install(this.handle.isNew ? this.freshCookie() : this.storedCookie());
   }
 
+  /** `start` for a new session started without the store (`startFreshWithoutStore`): nothing to await. */
+  startFresh(): void {
+    this.lifetime = this.settings.defaultLifetime;
+    this.install(this.freshCookie());
+  }
+
   install(cookie: SessionCookie): void {
     this.cookie = cookie;
     this.installedFingerprint = cookieFingerprint(cookie);
