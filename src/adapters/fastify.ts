@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { SessionManager } from '../core/manager.js';
 import { internalsOf, type Session } from '../core/session.js';
 import { checkOptions, is } from '../core/validate.js';
@@ -37,6 +37,17 @@ export type FastifyUnisessionOptions = FastifySessionOptions | { manager: Sessio
 /** What Fastify itself reads from any plugin's options; not session options. */
 const REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'];
 
+/** One request's session: its handle, and `request.session` once something touched it. */
+interface RequestState {
+  handle: Session;
+  /** undefined until the first touch; null after `destroy()` (or `request.session = null`). */
+  session: FastifySession | null | undefined;
+  /** `request.session` or `request.sessionHandle` was read or set. */
+  touched: boolean;
+  /** The request presented no session id: its new session was started without the store. */
+  fresh: boolean;
+}
+
 /** Fastify copies plugin options, so a manager comes wrapped: `{ manager }`, alone. */
 function unwrap(options: FastifyUnisessionOptions): unknown {
   const rest = Object.fromEntries(
@@ -56,18 +67,45 @@ const plugin: FastifyPluginAsync<FastifyUnisessionOptions> = async (fastify, opt
   const trusted = trustRule(setup.options);
   /** Each request's one commit, with the headers it yields. */
   const commits = new WeakMap<FastifyRequest, Promise<Array<[string, string]>>>();
+  const states = new WeakMap<FastifyRequest, RequestState>();
   const report = (error: unknown) => manager.reportError(error, 'callback');
+  const { saveUninitialized } = manager.options;
 
   fastify.decorate('sessionManager', manager);
   // `fastify.close()` (and so gracefulShutdown) closes a manager the plugin made; one you
   // passed in is yours to close.
   if (setup.options !== undefined) fastify.addHook('onClose', () => manager.close());
-  // Fastify wants reference-type decorations to start as null; they are set per request.
-  fastify.decorateRequest('session', null as unknown as FastifySession);
-  fastify.decorateRequest('sessionHandle', null as unknown as Session);
+  // Accessors on Fastify's request prototype (its shape stays as Fastify made it). The session
+  // object is made at the first touch, so a request that never uses it does not pay for it.
+  fastify.decorateRequest('session', {
+    getter(this: FastifyRequest) {
+      const state = states.get(this);
+      if (!state) return null as unknown as FastifySession;
+      state.touched = true;
+      // Made once: after destroy() it stays null.
+      if (state.session === undefined) state.session = new FastifySession(state.handle, this, report);
+      return state.session as FastifyRequest['session'];
+    },
+    setter(this: FastifyRequest, value: FastifySession | null) {
+      const state = states.get(this);
+      if (!state) return;
+      state.touched = true;
+      state.session = value;
+    },
+  });
+  fastify.decorateRequest('sessionHandle', {
+    getter(this: FastifyRequest) {
+      const state = states.get(this);
+      if (!state) return null as unknown as Session;
+      state.touched = true;
+      return state.handle;
+    },
+  });
 
-  fastify.addHook('onRequest', async (request) => {
-    if (manager.isIgnored(request.url)) return;
+  // Hooks that call `done` at once when there is nothing to wait for: a request that needs no
+  // store trip (no session cookie) and never touches its session makes no promise of ours.
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    if (manager.isIgnored(request.url)) return done();
     const view = trusted(nodeRequestInfo(request.raw), () => ({
       encrypted: request.protocol === 'https',
       remoteAddress: request.ip,
@@ -75,19 +113,34 @@ const plugin: FastifyPluginAsync<FastifyUnisessionOptions> = async (fastify, opt
     // @fastify/session's `idGenerator(request)` is given the request.
     const handle = manager.open(rememberRequest(view, request));
     const internals = internalsOf(handle);
-    // A store failure rejects with the UnisessionError (status 503): Fastify's error handler answers.
-    await internals.load();
-    request.sessionHandle = handle;
-    request.session = new FastifySession(handle, request, report);
+    const state: RequestState = { handle, session: undefined, touched: false, fresh: false };
+    states.set(request, state);
     internals.onBeforeCommit(() => {
-      if (request.session) syncToHandle(request.session, handle, RESERVED);
+      if (state.session) syncToHandle(state.session, handle, RESERVED);
     });
+    state.fresh = internals.startFreshWithoutStore();
+    if (state.fresh) return done();
+    // A hook may also return a promise instead of calling done: Fastify then handles its
+    // outcome. A store failure rejects with the UnisessionError (503): Fastify's error handler answers.
+    return internals.load() as unknown as undefined;
   });
 
   // onSend runs before the headers are written, for every payload (redirects and streams too).
-  fastify.addHook('onSend', async (request, reply, payload) => {
-    const handle = request.sessionHandle;
-    if (!handle) return payload;
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    const state = states.get(request);
+    // A new session nobody touched has nothing to write and no cookie to send.
+    if (!state || (state.fresh && !state.touched && !saveUninitialized)) return done(null, payload);
+    // Otherwise a promise, whose outcome Fastify handles (an error thrown when it sends is
+    // caught there, never an unhandled rejection).
+    return commitAndHeaders(request, reply, state.handle, payload) as unknown as undefined;
+  });
+
+  async function commitAndHeaders(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    handle: Session,
+    payload: unknown,
+  ) {
     const first = commits.get(request);
     if (first) {
       // A second send: the error reply after a failed commit (not retried), or a handler that
@@ -99,7 +152,7 @@ const plugin: FastifyPluginAsync<FastifyUnisessionOptions> = async (fastify, opt
     commits.set(request, headers);
     for (const [name, value] of await headers) reply.header(name, value);
     return payload;
-  });
+  }
 };
 
 /**
