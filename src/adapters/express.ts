@@ -21,7 +21,7 @@ import type { ExpressSession } from './express/session.js';
 import { setUpAdapter } from './kit/setup.js';
 import { trustRule } from './kit/trust.js';
 import { holdResponseUntilCommitted } from './node/hold.js';
-import { nodeRequestInfo } from './node/request.js';
+import { headerOf, nodeRequestInfo } from './node/request.js';
 
 export type { LegacySession, LegacyStore } from './express/legacy-store.js';
 export type { ExpressCookieOptions } from './express/options.js';
@@ -121,17 +121,25 @@ export function session(
     // As express-session: no session outside the cookie's path (the browser would not send it back).
     if (!pathOf(url).startsWith(configured.path)) return next();
     req.sessionStore = manager.store;
-    let info = trusted(nodeRequestInfo(req), () => ({ encrypted: req.secure, remoteAddress: req.ip }));
     const legacyId = readLegacy ? legacyIdFrom(req.headers.cookie, name, secrets) : undefined;
-    if (legacyId !== undefined) info = presenting(info, name, settings.signer.sign(legacyId));
-    const handle = manager.open(rememberRequest(info, req));
-    req.sessionHandle = handle;
-    if (legacyId === undefined && !saveUninitialized && internalsOf(handle).startFreshWithoutStore()) {
-      // No session cookie: nothing to load, and nothing to save unless the handler uses the
-      // session. So the session, and the response hold that commits it, are made at the first
-      // touch of req.session, req.sessionID or req.sessionHandle; a request that never touches
-      // them costs little more than without this middleware.
+    const openHandle = () => {
+      let info = trusted(nodeRequestInfo(req), () => ({ encrypted: req.secure, remoteAddress: req.ip }));
+      if (legacyId !== undefined) info = presenting(info, name, settings.signer.sign(legacyId));
+      return manager.open(rememberRequest(info, req));
+    };
+    // No session cookie (nor an id header): nothing to load, and nothing to save unless the
+    // handler uses the session. So the session, and the response hold that commits it, are
+    // made at the first touch of req.session, req.sessionID or req.sessionHandle; a request
+    // that never touches them costs little more than without this middleware.
+    if (
+      legacyId === undefined &&
+      !saveUninitialized &&
+      !manager.mayPresentId((key) => headerOf(req.headers, key))
+    ) {
       onFirstTouch(req, () => {
+        const handle = openHandle();
+        req.sessionHandle = handle;
+        internalsOf(handle).startFreshWithoutStore();
         const state = new RequestSession(settings, req, handle, configured, secureRequest, next, undefined);
         internalsOf(handle).onBeforeCommit(() => state.sync());
         state.startFresh();
@@ -141,6 +149,8 @@ export function session(
       });
       return next();
     }
+    const handle = openHandle();
+    req.sessionHandle = handle;
     const start = async (): Promise<RequestSession> => {
       if (legacyId !== undefined && migrateFrom) {
         await migrateSession(manager, migrateFrom, legacyId, configured, {
@@ -179,12 +189,10 @@ const TOUCHED = ['session', 'sessionID', 'sessionHandle'] as const;
  * `materialize` sets, and then does what was asked.
  */
 function onFirstTouch(req: Request, materialize: () => void): void {
-  const handle = req.sessionHandle;
   const touch = () => {
     // `delete req.session` before any touch: the session stays off the request, as it would have.
     const deleted = !Object.hasOwn(req, 'session');
     for (const key of TOUCHED) delete (req as Partial<Request>)[key];
-    req.sessionHandle = handle;
     materialize();
     if (deleted) delete (req as Partial<Request>).session;
   };

@@ -10,7 +10,7 @@ import { requirePeer } from './kit/peer.js';
 import { syncToHandle } from './kit/property-session.js';
 import { setUpAdapter } from './kit/setup.js';
 import { trustRule } from './kit/trust.js';
-import { nodeRequestInfo } from './node/request.js';
+import { headerOf, nodeRequestInfo } from './node/request.js';
 
 export type { FastifyCookieOptions, FastifySessionOptions } from './fastify/options.js';
 export { FastifySession, type SessionData } from './fastify/session.js';
@@ -39,7 +39,8 @@ const REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'];
 
 /** One request's session: its handle, and `request.session` once something touched it. */
 interface RequestState {
-  handle: Session;
+  /** Opened in onRequest when the request may present a session id, else at the first touch. */
+  handle: Session | undefined;
   /** undefined until the first touch; null after `destroy()` (or `request.session = null`). */
   session: FastifySession | null | undefined;
   /** `request.session` or `request.sessionHandle` was read or set. */
@@ -77,47 +78,65 @@ const plugin: FastifyPluginAsync<FastifyUnisessionOptions> = async (fastify, opt
   if (setup.options !== undefined) fastify.addHook('onClose', () => manager.close());
   // Accessors on Fastify's request prototype (its shape stays as Fastify made it). The session
   // object is made at the first touch, so a request that never uses it does not pay for it.
-  fastify.decorateRequest('session', {
-    getter(this: FastifyRequest) {
-      const state = states.get(this);
-      if (!state) return null as unknown as FastifySession;
-      state.touched = true;
-      // Made once: after destroy() it stays null.
-      if (state.session === undefined) state.session = new FastifySession(state.handle, this, report);
-      return state.session as FastifyRequest['session'];
-    },
-    setter(this: FastifyRequest, value: FastifySession | null) {
-      const state = states.get(this);
-      if (!state) return;
-      state.touched = true;
-      state.session = value;
-    },
-  });
-  fastify.decorateRequest('sessionHandle', {
-    getter(this: FastifyRequest) {
-      const state = states.get(this);
-      if (!state) return null as unknown as Session;
-      state.touched = true;
-      return state.handle;
-    },
-  });
-
-  // Hooks that call `done` at once when there is nothing to wait for: a request that needs no
-  // store trip (no session cookie) and never touches its session makes no promise of ours.
-  fastify.addHook('onRequest', (request, _reply, done) => {
-    if (manager.isIgnored(request.url)) return done();
+  /** Opens the request's session; `onBeforeCommit` copies `request.session` into it. */
+  const open = (request: FastifyRequest, state: RequestState): Session => {
     const view = trusted(nodeRequestInfo(request.raw), () => ({
       encrypted: request.protocol === 'https',
       remoteAddress: request.ip,
     }));
     // @fastify/session's `idGenerator(request)` is given the request.
     const handle = manager.open(rememberRequest(view, request));
-    const internals = internalsOf(handle);
-    const state: RequestState = { handle, session: undefined, touched: false, fresh: false };
-    states.set(request, state);
-    internals.onBeforeCommit(() => {
+    internalsOf(handle).onBeforeCommit(() => {
       if (state.session) syncToHandle(state.session, handle, RESERVED);
     });
+    state.handle = handle;
+    return handle;
+  };
+  /** The handle at a touch: a request that could present no id opens its new session now. */
+  const touch = (request: FastifyRequest, state: RequestState): Session => {
+    state.touched = true;
+    if (state.handle) return state.handle;
+    const handle = open(request, state);
+    internalsOf(handle).startFreshWithoutStore();
+    return handle;
+  };
+
+  // Accessors on Fastify's request prototype (its shape stays as Fastify made it). The session
+  // object is made at the first touch, so a request that never uses it does not pay for it.
+  fastify.decorateRequest('session', {
+    getter(this: FastifyRequest) {
+      const state = states.get(this);
+      if (!state) return null as unknown as FastifySession;
+      const handle = touch(this, state);
+      // Made once: after destroy() it stays null.
+      if (state.session === undefined) state.session = new FastifySession(handle, this, report);
+      return state.session as FastifyRequest['session'];
+    },
+    setter(this: FastifyRequest, value: FastifySession | null) {
+      const state = states.get(this);
+      if (!state) return;
+      touch(this, state);
+      state.session = value;
+    },
+  });
+  fastify.decorateRequest('sessionHandle', {
+    getter(this: FastifyRequest) {
+      const state = states.get(this);
+      return state ? touch(this, state) : (null as unknown as Session);
+    },
+  });
+
+  // Hooks that call `done` at once when there is nothing to wait for: a request that could
+  // present no session id (no cookie of ours) and never touches its session opens nothing.
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    if (manager.isIgnored(request.url)) return done();
+    const state: RequestState = { handle: undefined, session: undefined, touched: false, fresh: false };
+    states.set(request, state);
+    if (!saveUninitialized && !manager.mayPresentId((name) => headerOf(request.headers, name))) {
+      state.fresh = true;
+      return done();
+    }
+    const internals = internalsOf(open(request, state));
     state.fresh = internals.startFreshWithoutStore();
     if (state.fresh) return done();
     // A hook may also return a promise instead of calling done: Fastify then handles its
@@ -129,7 +148,7 @@ const plugin: FastifyPluginAsync<FastifyUnisessionOptions> = async (fastify, opt
   fastify.addHook('onSend', (request, reply, payload, done) => {
     const state = states.get(request);
     // A new session nobody touched has nothing to write and no cookie to send.
-    if (!state || (state.fresh && !state.touched && !saveUninitialized)) return done(null, payload);
+    if (!state?.handle || (state.fresh && !state.touched && !saveUninitialized)) return done(null, payload);
     // Otherwise a promise, whose outcome Fastify handles (an error thrown when it sends is
     // caught there, never an unhandled rejection).
     return commitAndHeaders(request, reply, state.handle, payload) as unknown as undefined;

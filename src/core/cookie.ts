@@ -51,6 +51,20 @@ export function readSessionIds(
   return { candidates, transport: fromHeader === undefined ? 'cookie' : 'header' };
 }
 
+/**
+ * Whether the request could present a session id at all, by a look at two headers that parses
+ * nothing: false means `readSessionIds` would find none, so an adapter may skip opening the
+ * session until the handler touches it. True does not mean the id is valid.
+ */
+export function mayPresentId(
+  header: (name: string) => string | undefined,
+  cookieName: string,
+  idHeader: string | false,
+): boolean {
+  if (idHeader && header(idHeader) !== undefined) return true;
+  return header('cookie')?.includes(cookieName) ?? false;
+}
+
 /** Every value of the cookie `name`, in header order (the `cookie` package keeps only the first). */
 export function cookieValues(header: string | undefined, name: string): string[] {
   if (!header) return [];

@@ -29,6 +29,7 @@ import type {
 import { CachedSessions } from './cached-sessions.js';
 import type { Codec } from './codec.js';
 import type { SessionContext } from './context.js';
+import { mayPresentId } from './cookie.js';
 import { UnisessionError } from './errors.js';
 import { type DestroyReason, SessionEmitter, type SessionEventName, type SessionEvents } from './events.js';
 import { customIdProblem, generateSessionId } from './id.js';
@@ -173,6 +174,14 @@ export class SessionManager {
   /** The session handle for one request. Touches nothing until used. */
   open(request: RequestInfo): Session {
     return new Session(this.context, request, this.isIgnored(request.url));
+  }
+
+  /**
+   * Whether a request with these headers could present a session id (see `mayPresentId`):
+   * when it cannot, `open()` would start a new session without asking the store.
+   */
+  mayPresentId(header: (name: string) => string | undefined): boolean {
+    return mayPresentId(header, this.options.cookie.name, this.options.header);
   }
 
   /** Whether the URL matches the ignore pattern (such requests never touch the store). */

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { RequestInfo } from '../../core/request.js';
 
@@ -7,11 +7,14 @@ export function nodeRequestInfo(req: IncomingMessage): RequestInfo {
   return {
     url: req.url ?? '/',
     method: req.method ?? 'GET',
-    header(name) {
-      const value = req.headers[name];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
+    header: (name) => headerOf(req.headers, name),
     remoteAddress: req.socket.remoteAddress,
     encrypted: (req.socket as TLSSocket).encrypted === true,
   };
+}
+
+/** A request header as one string (Node keeps them lower-cased; only Set-Cookie is a list). */
+export function headerOf(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
 }
