@@ -5,6 +5,7 @@ import { pathOf } from '../core/request.js';
 import { internalsOf, type Session } from '../core/session.js';
 import { IdSigner, type Secret } from '../core/signing.js';
 import type { Store } from '../core/store.js';
+import { onFirstTouch } from './express/first-touch.js';
 import { rememberRequest } from './express/genid.js';
 import { legacyIdFrom } from './express/legacy-cookie.js';
 import type { LegacyStore } from './express/legacy-store.js';
@@ -179,37 +180,6 @@ export function session(
       .catch(report);
   };
   return Object.assign(middleware, { manager });
-}
-
-const TOUCHED = ['session', 'sessionID', 'sessionHandle'] as const;
-
-/**
- * Puts accessors for `req.session`, `req.sessionID` and `req.sessionHandle` on the request:
- * the first get or set of any of them replaces the three with plain properties, which
- * `materialize` sets, and then does what was asked.
- */
-function onFirstTouch(req: Request, materialize: () => void): void {
-  const touch = () => {
-    // `delete req.session` before any touch: the session stays off the request, as it would have.
-    const deleted = !Object.hasOwn(req, 'session');
-    for (const key of TOUCHED) delete (req as Partial<Request>)[key];
-    materialize();
-    if (deleted) delete (req as Partial<Request>).session;
-  };
-  for (const key of TOUCHED) {
-    Object.defineProperty(req, key, {
-      configurable: true,
-      enumerable: true,
-      get() {
-        touch();
-        return req[key];
-      },
-      set(value: unknown) {
-        touch();
-        (req as unknown as Record<string, unknown>)[key] = value;
-      },
-    });
-  }
 }
 
 /** The request as the core sees it, with the id of a verified express-session cookie presented in unisession's format. */

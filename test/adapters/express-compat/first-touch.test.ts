@@ -40,8 +40,15 @@ describe('express drop-in: a new session made at its first touch', () => {
         res.json({ session: req.session === null, id: typeof req.sessionID });
       });
       express.get('/delete-first', (req, res) => {
+        // A no-op as the first touch (the README's differences list): the read makes the session.
         delete (req as Partial<Request>).session;
-        res.json({ session: 'session' in req, id: typeof req.sessionID });
+        res.json({ session: typeof req.session, id: typeof req.sessionID });
+      });
+      express.get('/destroy-new', (req, res, next) => {
+        req.session.destroy((error) => {
+          if (error) return next(error);
+          res.json({ session: typeof req.session, id: typeof req.sessionID });
+        });
       });
       express.get('/after-response', (req, res) => {
         res.send('sent');
@@ -89,8 +96,13 @@ describe('express drop-in: a new session made at its first touch', () => {
     const browser = new Browser(app.base);
     assert.deepEqual(await browser.json('/assign-null'), { session: true, id: 'string' });
     assert.equal(browser.cookie(), undefined);
-    assert.deepEqual(await browser.json('/delete-first'), { session: false, id: 'string' });
+    assert.deepEqual(await browser.json('/delete-first'), { session: 'object', id: 'string' });
     assert.equal(browser.cookie(), undefined);
+  });
+
+  it('leaves req.session undefined after destroy(), as express-session', async () => {
+    const browser = new Browser(app.base);
+    assert.deepEqual(await browser.json('/destroy-new'), { session: 'undefined', id: 'string' });
   });
 
   it('saves nothing first touched after the response left, as express-session', async () => {
