@@ -25,7 +25,10 @@ export function onFirstTouch(req: Request, materialize: () => void): void {
   const proto = Object.getPrototypeOf(req) as object | null;
   // Not an Express request (no `app.request` in its chain): Node's own prototype is never
   // changed, so this request gets accessors of its own.
-  if (proto === null || proto === IncomingMessage.prototype) return ownAccessors(req, materialize);
+  if (proto === null || proto === IncomingMessage.prototype) {
+    ownAccessors(req, materialize);
+    return;
+  }
   pending.set(req, materialize);
   if (!prepared.has(proto)) {
     prepared.add(proto);
